@@ -88,12 +88,21 @@ def _fetch_remote(remote, dirname, *, validate=None, timeout=60) -> str:
                 remote.url, timeout=timeout
             ) as response:
                 shutil.copyfileobj(response, out)
+                expected = response.headers.get("Content-Length")
+                received = out.tell()
         except (OSError, http.client.HTTPException) as exc:
             # URLError, HTTPError, timeouts and IncompleteRead (a truncated body) all land here.
             raise OSError(
                 f"Downloading {remote.url} failed ({type(exc).__name__}: {exc}); "
                 f"nothing was written to {final_path}."
             ) from exc
+        # ``HTTPResponse.read(n)`` returns short reads without raising when the server closes
+        # early, so a truncated body is caught here by comparing with the announced length.
+        if expected is not None and expected.isdigit() and int(expected) != received:
+            raise OSError(
+                f"The download from {remote.url} was truncated: received {received} of "
+                f"{expected} bytes; nothing was written to {final_path}."
+            )
         if remote.checksum is not None:
             checksum = _sha256(tmp_path)
             if checksum != remote.checksum:
