@@ -134,7 +134,9 @@ def load_routerbench(path=None, *, data_home=None, models=None, sort_by_cost=Tru
     if missing:
         raise ValueError(f"{path} is not a RouterBench table: no column {missing[0]!r}")
     available = [
-        c for c in columns if "|" not in c and f"{c}{_COST}" in columns and f"{c}{_RESPONSE}" in columns
+        c
+        for c in columns
+        if "|" not in c and f"{c}{_COST}" in columns and f"{c}{_RESPONSE}" in columns
     ]
     if not available:
         raise ValueError(

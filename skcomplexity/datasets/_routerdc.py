@@ -70,8 +70,12 @@ def load_routerdc(path=None, *, data_home=None):
     >>> dc = load_routerdc()
     >>> dc.outcomes.shape
     (500, 7)
-    >>> dc.instructions[0]
-    'Write a python function to remove first and last occurrence of a given character from the string.'
+    >>> print(dc.prompts[0])
+    Write a python function to remove first and last occurrence of a given character from
+    the string.
+    assert remove_Occ("hello","l") == "heo"
+    >>> dc.instructions[0].endswith("character from the string.")
+    True
     """
     path = _resolve_path(path, data_home, _DEFAULT_RELPATH)
     if not path.is_file():
