@@ -283,7 +283,7 @@ def run(cfg, result_fd, applied):
     # Everything the reporting path needs is bound to locals now, before any
     # untrusted code exists: rebinding os.write, json.dumps or sys.modules
     # from the candidate then changes nothing here.
-    write, _exit, getpid, dumps = os.write, os._exit, os.getpid, json.dumps
+    write, _exit, getpid, dumps, exec_ = os.write, os._exit, os.getpid, json.dumps, exec
     flush_targets = (sys.stdout, sys.stderr)
     me = getpid()
     tokens = cfg.pop("tokens")
@@ -315,6 +315,7 @@ def run(cfg, result_fd, applied):
         flush()
         _exit(code)
 
+    emit({"k": "iso", "applied": applied})
     compiled = []
     for stage, index, src in sources:
         filename = "<candidate>" if stage == "code" else "<%s>" % stage
@@ -323,6 +324,7 @@ def run(cfg, result_fd, applied):
         except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
             name, msg, _ = _describe(exc)
             line = getattr(exc, "lineno", None)
+            msg = getattr(exc, "msg", None) or msg
             emit({"k": "error", "stage": stage, "i": index, "etype": name, "msg": msg, "line": line})
             finish(2)
 
@@ -333,12 +335,11 @@ def run(cfg, result_fd, applied):
     sys.modules["__main__"] = module
     sys.argv = [""]
     namespace = module.__dict__
-    emit({"k": "iso", "applied": applied})
     del cfg, sources, applied
 
     for stage, index, src, code in compiled:
         try:
-            exec(code, namespace)
+            exec_(code, namespace)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt included
             if getpid() != me:
                 _exit(1)
