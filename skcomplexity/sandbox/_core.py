@@ -27,12 +27,6 @@ _LIMIT_SIGNALS = {
     getattr(signal, "SIGXFSZ", None): "file size limit exceeded (SIGXFSZ)",
     getattr(signal, "SIGKILL", None): "killed by SIGKILL (memory or CPU hard limit, or the program killed itself)",
 }
-# Python code run as the sandbox's uid to kill whatever is left of a run that
-# had no PID namespace: kill(-1) reaches every process that uid may signal,
-# which is exactly the run's processes because nobody else uses the uid.
-_SWEEP = "import os\nfor _ in range(3):\n    try: os.kill(-1, 9)\n    except OSError: break\n"
-
-
 @dataclass(frozen=True)
 class TestResult:
     """Outcome of one :func:`run_tests` call.
@@ -226,13 +220,82 @@ def _kill_tree(proc, exited, uid, isolation):
         except (ProcessLookupError, PermissionError):
             pass
         if uid is not None and "pidns" not in isolation and "unprivileged-uid" in isolation:
-            # Daemons that left the process group: the uid sweep finds them.
-            subprocess.run([sys.executable, "-I", "-S", "-c", _SWEEP], user=uid, group=uid,
-                           extra_groups=[], env={}, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, cwd="/", check=False)
+            # Daemons that left the process group: nobody else uses the uid.
+            _sweep_uid(uid)
+            if "private-tmp" not in isolation:
+                _remove_uid_files(uid)
     elif not exited:  # pragma: no cover - Windows
         proc.kill()
     proc.wait()
+
+
+def _proc_uid(pid):
+    """Real uid of a live process, None for a zombie (already dead, nothing to kill)."""
+    # Not the owner of /proc/PID: that turns to root when a process stops being
+    # dumpable, which setuid() does.
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("State:") and line.split()[1] in ("Z", "X"):
+                return None
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+def _sweep_uid(uid, rounds=100):
+    """SIGKILL every process owned by ``uid`` (a uid only this run uses)."""
+    if not os.path.isdir("/proc"):  # pragma: no cover - macOS run as root
+        kill = shutil.which("kill")
+        if kill:
+            subprocess.run([kill, "-9", "-1"], user=uid, group=uid, extra_groups=[], env={},
+                           cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return
+    for _ in range(rounds):
+        found = False
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                if _proc_uid(name) != uid:
+                    continue
+                # Through a pidfd the check and the kill name the same process even
+                # if the pid is recycled in between.
+                pidfd = os.pidfd_open(int(name)) if hasattr(os, "pidfd_open") else None
+                try:
+                    if _proc_uid(name) != uid:
+                        continue
+                    if pidfd is not None:
+                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                    else:
+                        os.kill(int(name), signal.SIGKILL)
+                    found = True
+                finally:
+                    if pidfd is not None:
+                        os.close(pidfd)
+            except OSError:
+                pass
+        if not found:
+            return
+        time.sleep(0.001)
+
+
+def _remove_uid_files(uid, dirs=("/tmp", "/var/tmp", "/dev/shm", "/run/lock")):
+    """Delete what ``uid`` left in the world-writable directories (no mount namespace)."""
+    for d in dirs:
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _exited(proc, pidfd):

@@ -18,10 +18,12 @@ Process layout on Linux with a PID namespace (root or user namespaces)::
 Without a PID namespace, C0 does C2's job itself.
 """
 
+import _sitebuiltins
 import builtins
 import json
 import os
 import signal
+import stat
 import sys
 import types
 
@@ -71,6 +73,12 @@ _MOUNT_FLAGS = {
 }
 # World-writable places a program could use to leave files behind.
 _SHARED_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+# Modules MBPP-style programs commonly import (see _preimport_stdlib).
+_PREIMPORT = (
+    "array", "bisect", "cmath", "collections", "copy", "datetime", "decimal", "fractions",
+    "functools", "heapq", "itertools", "math", "operator", "random", "re", "statistics",
+    "string", "typing", "unicodedata", "socket", "subprocess", "threading", "time",
+)
 # Records are written with one os.write each; below PIPE_BUF they are atomic.
 _MAX_RECORD = 3500
 
@@ -162,6 +170,8 @@ def _setup_filesystem(libc, cfg, applied, mount_proc):
             ro_root = True
     if ro_root:
         applied.append("readonly-fs")
+    if cfg["uid"] is not None and _grant_python(libc):
+        applied.append("python-bind")
     uid = cfg["uid"]
     owner = "" if uid is None else ",uid=%d,gid=%d" % (uid, uid)
     size = "size=%dm,nr_inodes=%d" % (cfg["disk_limit_mb"], 1 << 14)
@@ -187,9 +197,62 @@ def _setup_filesystem(libc, cfg, applied, mount_proc):
             applied.append("private-proc")
 
 
+def _python_dirs():
+    """Directories the candidate's uid must reach: the stdlib and the interpreter."""
+    return sorted({os.path.dirname(os.__file__), os.path.dirname(os.path.realpath(sys.executable))})
+
+
+def _closed_ancestor(path):
+    """The first ancestor of ``path`` that other users may not traverse, or None."""
+    parts = path.strip("/").split("/")
+    for depth in range(1, len(parts)):
+        ancestor = "/" + "/".join(parts[:depth])
+        if not os.stat(ancestor).st_mode & stat.S_IXOTH:
+            return ancestor
+    return None
+
+
+def _grant_python(libc):
+    """Make the interpreter reachable for the unprivileged uid when it lives in, e.g., /root.
+
+    A tmpfs replaces the closed directory (hiding the rest of it, root's home for
+    instance) and the interpreter's directories are bind-mounted back inside it.
+    """
+    targets = {}
+    for path in _python_dirs():
+        ancestor = _closed_ancestor(path)
+        if ancestor is not None:
+            targets.setdefault(ancestor, []).append(path)
+    for ancestor, paths in targets.items():
+        fds = [os.open(p, os.O_RDONLY | os.O_DIRECTORY) for p in paths]
+        _check(libc.mount(b"tmpfs", ancestor.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                          b"size=1m,mode=0755"), "tmpfs on " + ancestor)
+        for path, fd in zip(paths, fds):
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            source = ("/proc/self/fd/%d" % fd).encode()
+            _check(libc.mount(source, path.encode(), None, MS_BIND | MS_REC, None), "bind " + path)
+            os.close(fd)
+        libc.mount(None, ancestor.encode(), None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    return bool(targets)
+
+
+def _preimport_stdlib():
+    # Without a mount namespace the unprivileged uid may be unable to read a
+    # stdlib that lives under a closed directory; modules imported now, as root,
+    # stay usable. A stopgap for the degraded path, not a guarantee.
+    for name in _PREIMPORT:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
 def _drop_privileges(libc, cfg, applied):
     uid = cfg["uid"]
     if uid is not None and os.geteuid() == 0:
+        if "python-bind" not in applied and any(_closed_ancestor(p) for p in _python_dirs()):
+            _preimport_stdlib()
+            applied.append("preimported-stdlib")
         # A uid of our own: nothing else on the machine runs as it, so it owns
         # no files, cannot signal anyone else, and RLIMIT_NPROC counts only
         # this run's processes.
@@ -330,6 +393,9 @@ def run(cfg, result_fd, applied):
 
     # The candidate gets a module of its own as __main__, as in a plain run;
     # `import __main__` must not hand it the harness's globals.
+    # -S skipped site, which is what defines exit() and quit(); programs use them.
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
     module = types.ModuleType("__main__")
     module.__dict__["__builtins__"] = builtins
     sys.modules["__main__"] = module
