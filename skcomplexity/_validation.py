@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = ["check_texts", "is_text_input", "check_costs", "check_models"]
 
@@ -19,6 +20,8 @@ def is_text_input(X) -> bool:
     """
     if isinstance(X, str):
         return True
+    if X is None or sp.issparse(X):
+        return False
     arr = X.to_numpy() if hasattr(X, "to_numpy") else X
     if isinstance(arr, np.ndarray):
         if arr.dtype.kind in "US":
@@ -67,19 +70,31 @@ def check_texts(X, *, name="X"):
 
 
 def check_models(models):
-    """Validate a model ladder: a non-empty sequence of unique names.
+    """Validate a model ladder: a non-empty sequence of unique model ids, cheapest first.
+
+    Ids are usually names; integers work too and make a router's predictions numeric.
+
+    Returns
+    -------
+    models : ndarray
+        Object dtype for names (so that long names are never truncated), the ids' own dtype
+        otherwise.
 
     Examples
     --------
     >>> check_models(["small", "large"])
-    ['small', 'large']
+    array(['small', 'large'], dtype=object)
+    >>> check_models([0, 1, 2])
+    array([0, 1, 2])
     """
     if models is None or isinstance(models, str) or len(models) == 0:
         raise ValueError("models must be a non-empty list of model names in ascending cost.")
-    models = [str(m) for m in models]
+    models = list(models)
     if len(set(models)) != len(models):
         raise ValueError(f"models must be unique, got {models}.")
-    return models
+    if any(isinstance(m, str) for m in models):
+        return np.asarray([str(m) for m in models], dtype=object)
+    return np.asarray(models)
 
 
 def check_costs(costs, n_models):

@@ -59,10 +59,11 @@ class SingleModelRouter(BaseRouter):
         self.costs = costs
         self.model = model
 
-    def fit(self, X=None, Y=None):
-        """Check the ladder; nothing is learnt."""
+    def fit(self, X, Y=None):
+        """Check the ladder and the prompts; nothing is learnt."""
         self._validate_params()
         self._check_ladder()
+        self._validate_X(X, reset=True)
         if self.model is None:
             self.index_ = len(self.models_) - 1
         elif self.model not in list(self.models_):
@@ -73,7 +74,7 @@ class SingleModelRouter(BaseRouter):
 
     def predict_index(self, X):
         check_is_fitted(self, "index_")
-        return np.full(_num_samples(X), self.index_, dtype=int)
+        return np.full(_num_samples(self._validate_X(X, reset=False)), self.index_, dtype=int)
 
 
 class RandomRouter(BaseRouter):
@@ -98,7 +99,7 @@ class RandomRouter(BaseRouter):
 
     Examples
     --------
-    >>> r = RandomRouter(models=["a", "b"], costs=[0, 10], target_cost=2.5).fit()
+    >>> r = RandomRouter(models=["a", "b"], costs=[0, 10], target_cost=2.5).fit(["p"])
     >>> r.probabilities_
     array([0.75, 0.25])
     """
@@ -116,10 +117,11 @@ class RandomRouter(BaseRouter):
         self.target_cost = target_cost
         self.random_state = random_state
 
-    def fit(self, X=None, Y=None):
-        """Work out the mixing probabilities."""
+    def fit(self, X, Y=None):
+        """Work out the mixing probabilities (the prompts are only checked)."""
         self._validate_params()
         self._check_ladder()
+        self._validate_X(X, reset=True)
         k = len(self.models_)
         p = np.full(k, 1.0 / k)
         if self.target_cost is not None:
@@ -138,8 +140,9 @@ class RandomRouter(BaseRouter):
 
     def predict_index(self, X):
         check_is_fitted(self, "probabilities_")
+        n = _num_samples(self._validate_X(X, reset=False))
         rng = check_random_state(self.random_state)
-        return rng.choice(len(self.models_), size=_num_samples(X), p=self.probabilities_)
+        return rng.choice(len(self.models_), size=n, p=self.probabilities_)
 
 
 class OracleRouter(BaseRouter):
@@ -187,8 +190,9 @@ class OracleRouter(BaseRouter):
     def predict_cost(self, X, Y=None):
         return self.costs_[self.predict_index(X, Y)]
 
-    def score(self, X, Y, sample_weight=None):
-        success = self._success_of(self.predict_index(X, Y), Y)
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of the oracle's routes on the outcomes ``y`` it was given."""
+        success = self._success_of(self.predict_index(X, y), y)
         return float(np.average(success, weights=sample_weight))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._validation import check_texts, is_text_input
 from .embedding import SentenceEmbedder
@@ -114,7 +114,7 @@ class ComplexityClassifier(ClassifierMixin, BaseEstimator):
                     del self.n_features_in_
                 return self.embedder_.transform(texts)
             self.embedder_ = None
-            return validate_data(self, X, reset=True)
+            return validate_data(self, X, reset=True, accept_sparse=["csr", "csc"])
         check_is_fitted(self, "classifier_")
         if self.embedder_ is not None:
             if not is_text_input(X):
@@ -123,7 +123,7 @@ class ComplexityClassifier(ClassifierMixin, BaseEstimator):
                     "not a numeric matrix."
                 )
             return self.embedder_.transform(check_texts(X))
-        return validate_data(self, X, reset=False)
+        return validate_data(self, X, reset=False, accept_sparse=["csr", "csc"])
 
     def fit(self, X, y):
         """Fit the embedder (on text input) and the head.
@@ -140,8 +140,14 @@ class ComplexityClassifier(ClassifierMixin, BaseEstimator):
         self : ComplexityClassifier
         """
         self._validate_params()
+        if y is None:
+            raise ValueError(
+                "ComplexityClassifier requires y to be passed, but the target y is None."
+            )
         Z = self._features(X, fit=True)
         y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         if y.ndim != 1:
             raise ValueError(
                 f"y must be 1-D complexity levels, got shape {y.shape}; turn an outcome table "
@@ -162,14 +168,17 @@ class ComplexityClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Predict the complexity level of each prompt."""
-        return self.classifier_.predict(self._features(X, fit=False))
+        Z = self._features(X, fit=False)
+        return self.classifier_.predict(Z)
 
     @available_if(_head_has("predict_proba"))
     def predict_proba(self, X):
         """Probability of each level, columns in the order of ``classes_``."""
-        return self.classifier_.predict_proba(self._features(X, fit=False))
+        Z = self._features(X, fit=False)
+        return self.classifier_.predict_proba(Z)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
+        tags.input_tags.sparse = True
         return tags

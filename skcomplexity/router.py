@@ -10,9 +10,10 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._ladder import BaseRouter
+from ._ladder import BaseRouter, _py, default_level_models
 from .classifier import ComplexityClassifier
 from .labels import check_outcomes, cheapest_capable_levels
 
@@ -194,26 +195,21 @@ class CostAwareRouter(BaseRouter):
             raise ValueError("Y holds NaN; every prompt needs a complexity level.")
         return Y, None, False
 
-    def _build_level_model(self, classes, from_outcomes):
-        n_models = len(self.models_)
-        if self.mapping is not None:
-            names = {m: i for i, m in enumerate(self.models_)}
-            unknown = sorted({str(v) for v in self.mapping.values()} - set(names))
-            if unknown:
-                raise ValueError(
-                    f"mapping names unknown model(s) {unknown}; the ladder is {list(self.models_)}."
-                )
-            missing = [c for c in classes if c not in self.mapping]
-            if missing:
-                raise ValueError(
-                    f"mapping has no model for level(s) {[_py(c) for c in missing]}; "
-                    f"it covers {sorted(map(_py, self.mapping))}."
-                )
-            return {c: names[str(self.mapping[c])] for c in classes}
-        if from_outcomes or all(isinstance(_py(c), numbers.Integral) and c >= 1 for c in classes):
-            return {c: min(int(c), n_models) - 1 for c in classes}
-        # Labels that are not 1-based integers: route by their order.
-        return {c: min(i, n_models - 1) for i, c in enumerate(classes)}
+    def _build_level_model(self, classes):
+        if self.mapping is None:
+            return default_level_models(classes, len(self.models_))
+        names = {_py(m): i for i, m in enumerate(self.models_)}
+        unknown = sorted({str(v) for v in self.mapping.values() if _py(v) not in names})
+        if unknown:
+            raise ValueError(
+                f"mapping names unknown model(s) {unknown}; the ladder is {list(self.models_)}."
+            )
+        missing = [_py(c) for c in classes if _py(c) not in self.mapping]
+        if missing:
+            raise ValueError(
+                f"mapping has no model for level(s) {missing}; it covers {sorted(self.mapping)}."
+            )
+        return {_py(c): names[_py(self.mapping[_py(c)])] for c in classes}
 
     def fit(self, X, Y):
         """Fit the complexity classifier and, for ``"budget"``, calibrate the cost weight.
@@ -232,6 +228,11 @@ class CostAwareRouter(BaseRouter):
         """
         self._validate_params()
         self._check_ladder()
+        if Y is None:
+            raise ValueError(
+                "CostAwareRouter requires y to be passed, but the target y is None: give "
+                "outcomes (n_samples, n_models) or complexity levels."
+            )
         levels, success, from_outcomes = self._levels_and_success(Y)
         n = _num_samples(X)
         if len(levels) != n:
@@ -245,16 +246,15 @@ class CostAwareRouter(BaseRouter):
             raise ValueError(f"strategy={self.strategy!r} needs an estimator with predict_proba.")
         self.estimator_ = clone(estimator).fit(X, levels)
         self.classes_ = self.estimator_.classes_
-        self.level_model_ = self._build_level_model(list(self.classes_), from_outcomes)
+        self.level_model_ = self._build_level_model(list(self.classes_))
         # The cheapest model that succeeds at each level: the mapped one, except that a level
         # above the ladder (derived from outcomes) means that no model does.
         n_models = len(self.models_)
-        self._capable = np.asarray(
-            [
-                n_models if (from_outcomes and int(c) > n_models) else self.level_model_[c]
-                for c in self.classes_
-            ]
-        )
+        self.level_capable_ = {
+            level: n_models if (from_outcomes and level > n_models) else model
+            for level, model in self.level_model_.items()
+        }
+        self._capable = np.asarray([self.level_capable_[_py(c)] for c in self.classes_])
         self.cost_weight_ = float(self.cost_weight)
         if self.strategy == "budget":
             if self.budget is None:
@@ -264,10 +264,12 @@ class CostAwareRouter(BaseRouter):
             self._calibrate(X, levels, success)
         return self
 
+    def _level_models(self, levels):
+        return self.level_capable_
+
     def _capable_matrix(self, levels):
         """Success matrix implied by levels: model k succeeds iff k >= the capable model."""
-        capable = dict(zip(self.classes_, self._capable))
-        need = np.asarray([capable[v] for v in levels])
+        need = np.asarray([self.level_capable_[_py(v)] for v in levels])
         return (np.arange(len(self.models_))[None, :] >= need[:, None]).astype(float)
 
     def _calibrate(self, X, levels, success):
@@ -339,7 +341,7 @@ class CostAwareRouter(BaseRouter):
         strategy = self.strategy
         if strategy == "mapping":
             levels = self.estimator_.predict(X)
-            return np.asarray([self.level_model_[v] for v in levels], dtype=int)
+            return np.asarray([self.level_model_[_py(v)] for v in levels], dtype=int)
         success = self.predict_success_proba(X)
         if strategy == "threshold":
             solvable = success[:, -1:]
@@ -378,8 +380,12 @@ class CostAwareRouter(BaseRouter):
         return weights, np.vstack([route_by_utility(success, self.costs_, w) for w in weights])
 
     @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Level probabilities from the wrapped classifier (columns: ``classes_``)."""
+    def predict_level_proba(self, X):
+        """Level probabilities from the wrapped classifier (columns: ``classes_``).
+
+        Not named ``predict_proba``: the router predicts models, and scikit-learn expects
+        ``predict_proba``'s columns to be the classes ``predict`` returns.
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X)
 
@@ -388,33 +394,22 @@ class CostAwareRouter(BaseRouter):
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
 
-    def score(self, X, Y, sample_weight=None):
-        """Routed accuracy on outcomes (2-D), or the share of prompts sent to a capable
-        model when ``Y`` holds levels (1-D)."""
-        Y = np.asarray(Y)
-        if Y.ndim == 2:
-            return super().score(X, Y, sample_weight)
-        check_is_fitted(self, "estimator_")
-        unknown = sorted({_py(v) for v in Y} - {_py(c) for c in self.classes_})
-        if unknown:
-            raise ValueError(f"Y holds level(s) {unknown} the router was not fitted on.")
-        success = self._capable_matrix(Y)
-        idx = self.predict_index(X)
-        return float(np.average(success[np.arange(len(idx)), idx], weights=sample_weight))
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the wrapped estimator (numeric input only)."""
+        return self.estimator_.n_features_in_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.target_tags.required = True
+        inner = ComplexityClassifier() if self.estimator is None else self.estimator
+        tags.input_tags.sparse = get_tags(inner).input_tags.sparse
         return tags
 
 
 def _num_samples(X):
     return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
-def _py(value):
-    return value.item() if hasattr(value, "item") else value
 
 
 def _seed(random_state):
