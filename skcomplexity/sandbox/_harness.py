@@ -73,12 +73,6 @@ _MOUNT_FLAGS = {
 }
 # World-writable places a program could use to leave files behind.
 _SHARED_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
-# Modules MBPP-style programs commonly import (see _preimport_stdlib).
-_PREIMPORT = (
-    "array", "bisect", "cmath", "collections", "copy", "datetime", "decimal", "fractions",
-    "functools", "heapq", "itertools", "math", "operator", "random", "re", "statistics",
-    "string", "typing", "unicodedata", "socket", "subprocess", "threading", "time",
-)
 # Records are written with one os.write each; below PIPE_BUF they are atomic.
 _MAX_RECORD = 3500
 
@@ -236,23 +230,40 @@ def _grant_python(libc):
     return bool(targets)
 
 
-def _preimport_stdlib():
-    # Without a mount namespace the unprivileged uid may be unable to read a
-    # stdlib that lives under a closed directory; modules imported now, as root,
-    # stay usable. A stopgap for the degraded path, not a guarantee.
-    for name in _PREIMPORT:
-        try:
-            __import__(name)
-        except ImportError:
-            pass
+def _stdlib_through_fd():
+    """Keep the stdlib importable for a uid that cannot traverse to it (no mount namespace).
+
+    A directory fd opened now, as root, still works after setuid(): a path through
+    the /proc/self/fd magic link skips the permission checks of the ancestors.
+    """
+    stdlib = os.path.dirname(os.__file__)
+    alias = "/proc/self/fd/%d" % os.open(stdlib, os.O_RDONLY | os.O_DIRECTORY)
+
+    def moved(paths):
+        return [alias + p[len(stdlib):] if p == stdlib or p.startswith(stdlib + "/") else p
+                for p in paths]
+
+    sys.path[:] = moved(sys.path)
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__path__", None)
+        if isinstance(path, list):  # packages already imported (collections, encodings)
+            path[:] = moved(path)
+    sys.path_importer_cache.clear()
+
+
+def _drop_capabilities(libc):
+    """Clear the effective, permitted and inheritable capability sets (capset(2))."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # two {effective, permitted, inheritable} triples, all 0
+    return libc.capset(header, data) == 0
 
 
 def _drop_privileges(libc, cfg, applied):
     uid = cfg["uid"]
     if uid is not None and os.geteuid() == 0:
-        if "python-bind" not in applied and any(_closed_ancestor(p) for p in _python_dirs()):
-            _preimport_stdlib()
-            applied.append("preimported-stdlib")
+        if "python-bind" not in applied and _closed_ancestor(os.path.dirname(os.__file__)):
+            _stdlib_through_fd()
+            applied.append("stdlib-via-fd")
         # A uid of our own: nothing else on the machine runs as it, so it owns
         # no files, cannot signal anyone else, and RLIMIT_NPROC counts only
         # this run's processes.
@@ -262,6 +273,10 @@ def _drop_privileges(libc, cfg, applied):
         applied.append("unprivileged-uid")
         # Changing credentials clears the parent-death signal.
         _set_pdeathsig(libc)
+    elif "userns" in applied and _drop_capabilities(libc):
+        # unshare(CLONE_NEWUSER) granted every capability inside the new user
+        # namespace; the candidate needs none of them.
+        applied.append("no-capabilities")
     if libc is not None and libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0:
         applied.append("no-new-privs")
 
