@@ -449,10 +449,11 @@ def test_isolation_layers_on_linux(isolation):
 @pytest.mark.skipif(not (LINUX and ROOT and shutil.which("setpriv")
                          and os.path.exists("/usr/bin/python3")),
                     reason="needs root, setpriv and a system /usr/bin/python3 to act as a user")
-def test_unprivileged_caller_uses_user_namespaces(tmp_path):
+def test_unprivileged_caller_uses_user_namespaces():
     # The labeler is usually not root: then the namespaces come through a user
     # namespace, or do not come at all, and the run must still work.
-    script = tmp_path / "caller.py"
+    tmp = Path(tempfile.mkdtemp())  # pytest's tmp_path sits in a directory only root may enter
+    script = tmp / "caller.py"
     script.write_text(
         "import importlib.util, json\n"
         "spec = importlib.util.spec_from_file_location('core', %r)\n"
@@ -461,11 +462,14 @@ def test_unprivileged_caller_uses_user_namespaces(tmp_path):
         "r = core.run_tests('def f():\\n    return 1\\n', ['assert f() == 1'])\n"
         "print(json.dumps([r.passed, r.isolation]))\n"
         % str(REPO / "skcomplexity" / "sandbox" / "_core.py"))
-    os.chmod(tmp_path, 0o755)
+    os.chmod(tmp, 0o755)
     script.chmod(0o644)
-    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           "/usr/bin/python3", str(script)], capture_output=True, text=True,
-                          timeout=60, cwd="/")
+    try:
+        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               "/usr/bin/python3", str(script)], capture_output=True, text=True,
+                              timeout=60, cwd="/")
+    finally:
+        shutil.rmtree(tmp)
     if proc.returncode != 0 and "Permission denied" in proc.stderr:
         pytest.skip("the repository is not readable by an unprivileged user here")
     assert proc.returncode == 0, proc.stderr
