@@ -485,11 +485,12 @@ def label_tasks(tasks, backends, *, n_samples=5, temperature=0.8, max_tokens=512
     >>> tasks = [{"task_id": 1, "text": "Write a function to add two numbers.",
     ...           "test_list": ["assert add(1, 2) == 3", "assert add(0, 0) == 0"]}]
     >>> result = label_tasks(tasks, ["llama:smollm2-135m", "llama:gemma3-270m"], n_samples=2,
-    ...                      max_tokens=64, drop_unsolved=False, progress=False)
+    ...                      max_tokens=48, drop_unsolved=False, progress=False)
     >>> result.passes.shape, result.models
     ((1, 2), ['llama:smollm2-135m', 'llama:gemma3-270m'])
     >>> result.records[["model", "sample", "cached"]].values.tolist()
-    [['llama:smollm2-135m', 0, False], ['llama:smollm2-135m', 1, False], ['llama:gemma3-270m', 0, False], ['llama:gemma3-270m', 1, False]]
+    [['llama:smollm2-135m', 0, False], ['llama:smollm2-135m', 1, False],
+     ['llama:gemma3-270m', 0, False], ['llama:gemma3-270m', 1, False]]
     """
     from joblib import Parallel, delayed, hash as joblib_hash
     from tqdm.auto import tqdm
