@@ -480,6 +480,31 @@ def test_unprivileged_caller_uses_user_namespaces():
         assert {"pidns", "netns", "no-capabilities"} <= set(layers)
 
 
+def test_sandbox_dies_with_the_labeler():
+    _needs_linux()
+    marker = _marker()
+    labeler = subprocess.Popen([sys.executable, "-c", (
+        "import importlib.util\n"
+        "spec = importlib.util.spec_from_file_location('core', %r)\n"
+        "core = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(core)\n"
+        "core.run_tests(%r, [], timeout=60)\n"
+    ) % (str(REPO / "skcomplexity" / "sandbox" / "_core.py"),
+         _name_self(marker) + "while True:\n    pass\n")])
+    try:
+        end = time.monotonic() + 30
+        while not _alive(marker) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert _alive(marker), "the sandbox never started"
+        labeler.kill()  # SIGKILL: no finally clause, no cleanup in the labeler
+        labeler.wait()
+        assert _wait_gone(marker, 5) == []
+    finally:
+        if labeler.poll() is None:
+            labeler.kill()
+            labeler.wait()
+
+
 def test_labeler_still_alive_and_correct():
     # Runs after the hostile programs above (pytest keeps file order).
     res = run_tests("def square(x):\n    return x * x\n",
@@ -491,13 +516,18 @@ def test_labeler_still_alive_and_correct():
 # --- MBPP parity ---------------------------------------------------------------------
 
 
+# Generous for both sides: the test compares semantics, and task 123 alone takes 5 s of
+# CPU, more than 10 s of wall clock on two busy cores.
+MBPP_TIMEOUT = 60
+
+
 def _plain_run(row):
     """MBPP's own way: setup, code and tests in one fresh interpreter, no sandbox."""
     source = "\n".join([row["test_setup_code"], row["code"], *row["test_list"]])
     with tempfile.TemporaryDirectory() as tmp:
         try:
             proc = subprocess.run([sys.executable, "-c", source], cwd=tmp, capture_output=True,
-                                  timeout=10)
+                                  timeout=MBPP_TIMEOUT)
         except subprocess.TimeoutExpired:
             return False
     return proc.returncode == 0
@@ -515,7 +545,8 @@ def test_mbpp_reference_solutions_match_plain_runs():
         rows = [json.loads(line) for line in f if line.strip()]
 
     def both(row):
-        sandboxed = run_tests(row["code"], row["test_list"], setup=row["test_setup_code"])
+        sandboxed = run_tests(row["code"], row["test_list"], setup=row["test_setup_code"],
+                              timeout=MBPP_TIMEOUT)
         return row["task_id"], _plain_run(row), sandboxed
 
     with ThreadPoolExecutor(2) as pool:

@@ -107,12 +107,17 @@ def _count_user_processes(uid):
     except OSError:
         return 0
     for name in names:
-        if name.isdigit():
-            try:
-                if os.stat("/proc/" + name).st_uid == uid:
-                    n += 1
-            except OSError:
-                pass
+        if not name.isdigit():
+            continue
+        try:
+            # The Uid line, not the owner of /proc/PID (root for non-dumpable processes).
+            with open("/proc/%s/status" % name) as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        n += int(line.split()[1]) == uid
+                        break
+        except (OSError, ValueError):
+            pass
     return n
 
 
@@ -292,7 +297,7 @@ def _set_limits(cfg, applied, nproc_base):
         limits.append(("RLIMIT_CPU", cfg["cpu_limit_s"]))
     if cfg["disk_limit_mb"]:
         limits.append(("RLIMIT_FSIZE", cfg["disk_limit_mb"] * mib))
-    if cfg["max_processes"]:
+    if cfg["max_processes"] and nproc_base is not None:
         limits.append(("RLIMIT_NPROC", nproc_base + cfg["max_processes"]))
     done = []
     for name, value in limits:
@@ -451,8 +456,10 @@ def main():
     libc = _libc()
     _set_pdeathsig(libc)
     nproc_base = 0
-    if cfg["uid"] is None and resource is not None and sys.platform.startswith("linux"):
-        nproc_base = _count_user_processes(os.getuid())
+    if cfg["uid"] is None:
+        # Without a uid of our own, RLIMIT_NPROC must leave room for the user's other
+        # processes; where they cannot be counted, it is not set at all.
+        nproc_base = _count_user_processes(os.getuid()) if sys.platform.startswith("linux") else None
     if cfg["namespaces"] and libc is not None:
         _unshare(libc, applied)
     if "pidns" in applied:
