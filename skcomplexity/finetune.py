@@ -40,46 +40,9 @@ from sklearn.utils.validation import (
 )
 
 from skcomplexity._resources import offline_env, resolve_encoder
+from skcomplexity._validation import check_texts
 
 __all__ = ["FineTunedClassifier"]
-
-
-def _check_texts(X, *, name="X"):
-    """Return ``X`` as a list of non-empty strings, or raise a ValueError/TypeError saying why."""
-    if X is None:
-        raise ValueError(f"{name} is None; pass a list, array or pandas Series of strings.")
-    if isinstance(X, str):
-        raise TypeError(
-            f"{name} is a single string; pass a list of strings (e.g. [{X[:30]!r}])."
-        )
-    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # a DataFrame
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"{name} is a DataFrame with {X.shape[1]} columns; pass one column of text."
-            )
-        X = X.iloc[:, 0]
-    arr = np.asarray(X, dtype=object)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(
-            f"{name} must be one-dimensional (one string per task), got shape {arr.shape}."
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty; at least one text is needed.")
-    texts = []
-    for i, value in enumerate(arr):
-        if not isinstance(value, str):
-            if value is None or (isinstance(value, numbers.Real) and np.isnan(value)):
-                raise ValueError(f"{name} holds a missing value (None or NaN) at position {i}.")
-            raise TypeError(
-                f"{name} must hold strings; position {i} holds {type(value).__name__} "
-                f"{value!r}. Numeric features belong to a different estimator."
-            )
-        if not value.strip():
-            raise ValueError(f"{name} holds an empty or blank string at position {i}.")
-        texts.append(value)
-    return texts
 
 
 @contextlib.contextmanager
@@ -177,8 +140,8 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         Seeds the validation split, the data order, the head initialisation and dropout. With
         an int, two fits on the same data and machine give identical predictions.
     verbose : bool or int, default=False
-        ``1``/True: a tqdm bar over epochs showing the training loss and validation accuracy;
-        ``2``: also a bar over batches.
+        ``1``/True: a tqdm bar over epochs showing the training loss and the validation loss
+        and accuracy; ``2``: also a bar over batches and one printed line per epoch.
     device : str, default="cpu"
         torch device to train and predict on.
     n_threads : int or None, default=None
@@ -467,7 +430,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         self : FineTunedClassifier
             The fitted estimator.
         """
-        texts = _check_texts(X)
+        texts = check_texts(X)
         if y is None:
             raise ValueError("y is None; a label per text is required.")
         y = column_or_1d(y, warn=True)
@@ -556,7 +519,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         best_loss, best_state, self.best_epoch_, stale = np.inf, None, 0, 0
         epochs = tqdm(
             range(1, self.epochs + 1), desc="fine-tuning", unit="epoch",
-            disable=not self.verbose, leave=False,
+            disable=not self.verbose,
         )
         for epoch in epochs:
             self.encoder_.train()
@@ -591,7 +554,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
             epochs.set_postfix(
                 {k: f"{v:.3f}" for k, v in record.items() if k != "epoch"}, refresh=True
             )
-            if self.verbose:
+            if self.verbose and int(self.verbose) > 1:
                 epochs.write(
                     "epoch {epoch}: ".format(**record)
                     + ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch")
@@ -644,7 +607,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         import torch
 
-        texts = _check_texts(X)
+        texts = check_texts(X)
         device = next(self.encoder_.parameters()).device
         n_out = {
             "proba": self.n_classes_,
@@ -687,7 +650,8 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[self._run(X, "index").astype(int)]
+        index = self._run(X, "index").astype(int)  # checks fitted before classes_ is read
+        return self.classes_[index]
 
     def decision_function(self, X):
         """Raw scores of the head.
@@ -717,7 +681,8 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         independent of the original model path and of torch's own pickling, and lets joblib
         memory-map the arrays.
         """
-        state = super().__getstate__()
+        # A copy: object.__getstate__ hands back the live __dict__, which must keep its modules.
+        state = dict(super().__getstate__())
         if "encoder_" in state:
             encoder = state.pop("encoder_")
             head = state.pop("head_")
