@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import threading
+import uuid
 
 import joblib
 import numpy as np
@@ -356,6 +357,41 @@ def test_parallel_loky_matches_sequential(tmp_path):
     np.testing.assert_array_equal(sequential.levels, parallel.levels)
     assert len(CompletionCache(tmp_path / "c.sqlite")) == 30
     assert ladder[0].calls == 10  # the workers called their own copies
+
+
+class SignedCoder(ScriptedCoder):
+    """Signs each answer with its process and its instance (new at every unpickling)."""
+
+    def __init__(self, skill):
+        super().__init__(skill)
+        self.instance = uuid.uuid4().hex
+
+    def generate(self, messages, **kwargs):
+        completion = super().generate(messages, **kwargs)
+        signature = f"\n# signed {os.getpid()} {self.instance}"
+        return self._completion(completion.text + signature, completion.prompt_tokens,
+                                completion.completion_tokens)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self.instance = uuid.uuid4().hex
+
+
+def test_each_worker_keeps_one_backend_per_model(tmp_path):
+    """A worker reuses the backend (and so the loaded model) across the chunks it gets."""
+    cache = tmp_path / "c.sqlite"
+    result = label_tasks(TASKS, [SignedCoder(1), SignedCoder(2)], n_samples=2, n_jobs=2,
+                         backend="loky", cache=cache, progress=False, drop_unsolved=False)
+    np.testing.assert_array_equal(result.passes.to_numpy(), expected_passes([1, 2], 2))
+    with sqlite3.connect(cache) as db:
+        rows = db.execute("SELECT backend, text FROM completions").fetchall()
+    instances = {}
+    for model, text in rows:
+        pid, instance = text.rsplit("# signed ", 1)[1].split()
+        instances.setdefault((model, pid), set()).add(instance)
+    assert len(rows) == 20
+    # 5 chunks per model went to at most 2 processes, each of which used one instance.
+    assert all(len(found) == 1 for found in instances.values()), instances
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,8 +37,10 @@ RECORD_COLUMNS = ["task_id", "model", "sample", "passed", "status", "reason", "p
 # Backends already used by this process, by the joblib hash of their pickled state (which
 # leaves the loaded model out). A worker receives a fresh unpickled copy with every chunk;
 # looking it up here lets it reuse the model it loaded for an earlier chunk instead of loading
-# it again. The parent removes its own entries at the end of a run.
+# it again. Models that the current run does not use are let go (see _worker_backend), and
+# the parent removes its own entries at the end of a run.
 _WORKER_BACKENDS: dict = {}
+_WORKER_LOCK = threading.Lock()  # joblib's threading backend runs chunks side by side
 
 
 # ------------------------------------------------------------------------------ tasks
@@ -111,20 +114,27 @@ def _scalar(value):
 
 
 # ------------------------------------------------------------------------------ workers
-def _worker_backend(key, backend):
-    """The backend to use for a chunk: one already loaded by this process, if any."""
-    return _WORKER_BACKENDS.setdefault(key, backend)
+def _worker_backend(key, backend, run_keys):
+    """The backend to use for a chunk: one already loaded by this process, if any.
+
+    Workers outlive a run (loky keeps its pool, a dask cluster its workers): models of
+    earlier runs that this run does not use are dropped, so that they do not pile up.
+    """
+    with _WORKER_LOCK:
+        for stale in [k for k in _WORKER_BACKENDS if k not in run_keys]:
+            del _WORKER_BACKENDS[stale]
+        return _WORKER_BACKENDS.setdefault(key, backend)
 
 
-def _run_chunk(backend_key, backend, cache, task, units, *, temperature, max_tokens,
-               timeout, bind_name):
+def _run_chunk(backend_key, run_keys, backend, cache, task, units, *, temperature,
+               max_tokens, timeout, bind_name):
     """Answer and test the samples of one task with one model; return their records.
 
     ``units`` are ``(sample, seed, key)`` triples. Runs in a joblib worker.
     """
     from ..sandbox import run_tests
 
-    backend = _worker_backend(backend_key, backend)
+    backend = _worker_backend(backend_key, backend, run_keys)
     messages = build_messages(task["text"], task["test_list"])
     name = entry_point(task["test_list"])
     records = []
@@ -511,6 +521,7 @@ def label_tasks(tasks, backends, *, n_samples=5, temperature=0.8, max_tokens=512
     # file, and workers need not repeat it.
     params = [b.cache_params() for b in ladder]
     backend_keys = [joblib_hash(b) for b in ladder]
+    run_keys = frozenset(backend_keys)
     jobs = []  # (model index, task, units), model by model so workers keep a model loaded
     for m, b in enumerate(ladder):
         for task in task_list:
@@ -529,7 +540,7 @@ def label_tasks(tasks, backends, *, n_samples=5, temperature=0.8, max_tokens=512
             parallel = Parallel(n_jobs=n_jobs, backend=backend,
                                 return_as="generator_unordered")
             outputs = parallel(
-                delayed(_run_chunk)(backend_keys[m], ladder[m], cache, task, units,
+                delayed(_run_chunk)(backend_keys[m], run_keys, ladder[m], cache, task, units,
                                     temperature=temperature, max_tokens=max_tokens,
                                     timeout=timeout, bind_name=bind_name)
                 for m, task, units in jobs
@@ -539,8 +550,9 @@ def label_tasks(tasks, backends, *, n_samples=5, temperature=0.8, max_tokens=512
                 bar.update(len(chunk))
     finally:
         # Workers keep their models for the next chunk; this process lets go of them.
-        for key in backend_keys:
-            _WORKER_BACKENDS.pop(key, None)
+        with _WORKER_LOCK:
+            for key in backend_keys:
+                _WORKER_BACKENDS.pop(key, None)
 
     order = {tid: i for i, tid in enumerate(t["task_id"] for t in task_list)}
     frame = pd.DataFrame.from_records(records, columns=RECORD_COLUMNS)
