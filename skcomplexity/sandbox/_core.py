@@ -25,8 +25,11 @@ _UID_SPAN = 0x3FFF0000
 _LIMIT_SIGNALS = {
     getattr(signal, "SIGXCPU", None): "CPU time limit exceeded (SIGXCPU)",
     getattr(signal, "SIGXFSZ", None): "file size limit exceeded (SIGXFSZ)",
-    getattr(signal, "SIGKILL", None): "killed by SIGKILL (memory or CPU hard limit, or the program killed itself)",
+    getattr(signal, "SIGKILL", None):
+        "killed by SIGKILL (memory or CPU hard limit, or the program killed itself)",
 }
+
+
 @dataclass(frozen=True)
 class TestResult:
     """Outcome of one :func:`run_tests` call.
@@ -59,6 +62,14 @@ class TestResult:
         The protections actually applied to this run, e.g. ``"pidns"``, ``"netns"``,
         ``"mountns"``, ``"readonly-fs"``, ``"unprivileged-uid"``,
         ``"rlimit:core+as+cpu+fsize+nproc"``. See the module docstring.
+
+    Examples
+    --------
+    >>> res = run_tests("x = 1", ["assert x == 1", "assert x == 2"])
+    >>> res.passed, res.status, res.n_tests, res.n_tests_passed
+    (False, 'failed', 2, 1)
+    >>> res.reason
+    'test 2/2 failed: assert x == 2'
     """
 
     __test__ = False  # keep pytest from collecting this class as a test case
@@ -389,11 +400,16 @@ def run_tests(code, tests, *, setup="", timeout=10.0, memory_limit_mb=512, max_p
     result_r, result_w = os.pipe()
     proc = None
     try:
-        proc = subprocess.Popen(
-            [python or sys.executable, "-I", "-S", "-B", _HARNESS, str(result_w)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(result_w,), close_fds=True, start_new_session=True,
-            env=_child_env(workdir), cwd=workdir)
+        try:
+            proc = subprocess.Popen(
+                [python or sys.executable, "-I", "-S", "-B", _HARNESS, str(result_w)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                pass_fds=(result_w,), close_fds=True, start_new_session=True,
+                env=_child_env(workdir), cwd=workdir)
+        except OSError as exc:  # no interpreter, no fds or processes left: say so, don't raise
+            return TestResult(passed=False, status="error", n_tests=n,
+                              reason="could not start the sandbox: %s" % exc,
+                              duration=time.monotonic() - start)
         os.close(result_w)
         result_w = None
         out, err = _Capped(output_limit), _Capped(output_limit)

@@ -178,7 +178,8 @@ def _setup_filesystem(libc, cfg, applied, mount_proc):
     for path in _SHARED_TMP_DIRS:
         if os.path.isdir(path) and not os.path.islink(path):
             opts = "%s,mode=1777" % size
-            if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts.encode()) == 0:
+            flags = MS_NOSUID | MS_NODEV
+            if libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, opts.encode()) == 0:
                 private += 1
     if private:
         applied.append("private-tmp")
@@ -194,6 +195,15 @@ def _setup_filesystem(libc, cfg, applied, mount_proc):
         flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
         if libc.mount(b"proc", b"/proc", b"proc", flags, None) == 0:
             applied.append("private-proc")
+
+
+def _try_setup_filesystem(libc, cfg, applied, mount_proc):
+    # A mount namespace whose mounts are refused (some seccomp profiles) degrades
+    # to the host's file system; only the layers that worked end up in `applied`.
+    try:
+        _setup_filesystem(libc, cfg, applied, mount_proc)
+    except OSError as exc:
+        applied.append("mount-failed:%s" % exc.strerror)
 
 
 def _python_dirs():
@@ -231,7 +241,8 @@ def _grant_python(libc):
             source = ("/proc/self/fd/%d" % fd).encode()
             _check(libc.mount(source, path.encode(), None, MS_BIND | MS_REC, None), "bind " + path)
             os.close(fd)
-        libc.mount(None, ancestor.encode(), None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+        flags = MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+        libc.mount(None, ancestor.encode(), None, flags, None)
     return bool(targets)
 
 
@@ -408,7 +419,8 @@ def run(cfg, result_fd, applied):
             name, msg, _ = _describe(exc)
             line = getattr(exc, "lineno", None)
             msg = getattr(exc, "msg", None) or msg
-            emit({"k": "error", "stage": stage, "i": index, "etype": name, "msg": msg, "line": line})
+            emit({"k": "error", "stage": stage, "i": index, "etype": name, "msg": msg,
+                  "line": line})
             finish(2)
 
     # The candidate gets a module of its own as __main__, as in a plain run;
@@ -459,7 +471,9 @@ def main():
     if cfg["uid"] is None:
         # Without a uid of our own, RLIMIT_NPROC must leave room for the user's other
         # processes; where they cannot be counted, it is not set at all.
-        nproc_base = _count_user_processes(os.getuid()) if sys.platform.startswith("linux") else None
+        nproc_base = None
+        if sys.platform.startswith("linux"):
+            nproc_base = _count_user_processes(os.getuid())
     if cfg["namespaces"] and libc is not None:
         _unshare(libc, applied)
     if "pidns" in applied:
@@ -469,15 +483,18 @@ def main():
         # C1: init of the namespace.
         _set_pdeathsig(libc)
         if "mountns" in applied:
-            _setup_filesystem(libc, cfg, applied, mount_proc=True)
+            _try_setup_filesystem(libc, cfg, applied, mount_proc=True)
         pid = os.fork()
         if pid:
             os._exit(_wait_code(pid))
         # C2: falls through to the common path.
     elif "mountns" in applied:
-        _setup_filesystem(libc, cfg, applied, mount_proc=False)
+        _try_setup_filesystem(libc, cfg, applied, mount_proc=False)
     if "tmpfs-workdir" not in applied and cfg["uid"] is not None and hasattr(os, "chown"):
-        os.chown(cfg["workdir"], cfg["uid"], cfg["uid"])
+        try:
+            os.chown(cfg["workdir"], cfg["uid"], cfg["uid"])
+        except OSError:  # read-only after a half-failed mount setup: cwd stays read-only
+            pass
     os.chdir(cfg["workdir"])
     _drop_privileges(libc, cfg, applied)
     _set_limits(cfg, applied, nproc_base)
