@@ -105,7 +105,10 @@ class LlamaCppBackend(Backend):
     n_ctx : int, default=2048
         Context window in tokens (prompt and completion).
     n_threads : int, optional
-        CPU threads; None lets llama.cpp choose.
+        CPU threads, for both prompt evaluation and generation (llama-cpp-python would
+        otherwise evaluate prompts on every core, which is several times slower when
+        other processes, such as parallel workers, compete for them). None lets
+        llama-cpp-python choose.
     seed : int, optional
         Seed of the model's generator, used by calls made with ``seed=None``: successive
         such calls differ, but the sequence is the same for every fresh backend. Pass
@@ -211,6 +214,7 @@ class LlamaCppBackend(Backend):
                 from llama_cpp import Llama
 
                 kwargs = {"n_ctx": self.n_ctx, "n_threads": self.n_threads,
+                          "n_threads_batch": self.n_threads,
                           "chat_format": self._chat_format(), "verbose": self.verbose}
                 if self.seed is not None:
                     kwargs["seed"] = self.seed
