@@ -227,8 +227,8 @@ def evaluate_routers(
         Name of a router whose out-of-fold mean cost (in its own cost unit) the random
         baseline spends; its accuracy is the exact expectation over the coin.
     compare_to : str, default=None
-        Name of a row; adds ``delta_accuracy`` and ``delta_savings`` (row minus it) with
-        paired bootstrap intervals.
+        Name of a row; adds ``delta_accuracy``, ``delta_savings`` and ``delta_aiq`` (row
+        minus it) with paired bootstrap intervals.
     test : tuple (X_test, Y_test, costs_test), default=None
         Fit on ``X, Y`` once and measure on this set instead of cross-validating.
     n_jobs : int, default=None
@@ -336,7 +336,7 @@ def evaluate_routers(
     strong_boot = (ref_cost @ counts, Y_eval[:, ref] @ counts)
     ref_boot = strong_boot[0]
 
-    rows, curves, per_prompt = {}, {}, {}
+    rows, curves, per_prompt, resampled = {}, {}, {}, {}
     for name, (assignment, sweep_routes) in routed.items():
         success = (assignment * Y_eval).sum(axis=1)
         spent = (assignment * prompt_costs).sum(axis=1)
@@ -377,6 +377,7 @@ def evaluate_routers(
             low, high = _interval(boot[metric], confidence) if metric in boot else (np.nan, np.nan)
             row[f"{metric}_low"], row[f"{metric}_high"] = low, high
         rows[name] = row
+        resampled[name] = boot
 
     if compare_to is not None:
         if compare_to not in per_prompt:
@@ -394,10 +395,21 @@ def evaluate_routers(
             rows[name]["delta_savings_low"], rows[name]["delta_savings_high"] = _interval(
                 (base_spent - spent) @ counts / ref_boot, confidence
             )
+            # AIQ differences between two swept routers, on the same resamples (paired).
+            d_aiq = rows[name]["aiq"] - rows[compare_to]["aiq"]
+            rows[name]["delta_aiq"] = d_aiq
+            both = "aiq" in resampled[name] and "aiq" in resampled[compare_to]
+            rows[name]["delta_aiq_low"], rows[name]["delta_aiq_high"] = (
+                _interval(resampled[name]["aiq"] - resampled[compare_to]["aiq"], confidence)
+                if both and np.isfinite(d_aiq)
+                else (np.nan, np.nan)
+            )
 
     order = [f"{m}{s}" for m in _METRICS for s in ("", "_low", "_high")]
     if compare_to is not None:
-        order += [f"delta_{m}{s}" for m in ("accuracy", "savings") for s in ("", "_low", "_high")]
+        order += [
+            f"delta_{m}{s}" for m in ("accuracy", "savings", "aiq") for s in ("", "_low", "_high")
+        ]
     results = pd.DataFrame.from_dict(rows, orient="index")[order]
     results.attrs.update(
         curves=curves,
@@ -446,7 +458,7 @@ def format_results(results, *, cost_scale=1000.0, cost_label="cost ($/1k prompts
     header = ["router", "accuracy", cost_label, f"savings vs {reference}", "APGR", "AIQ"]
     compare = results.attrs.get("compare_to")
     if compare is not None:
-        header += [f"Δ accuracy vs {compare}"]
+        header += [f"Δ accuracy vs {compare}", "Δ AIQ"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, r in results.iterrows():
         cells = [
@@ -458,9 +470,10 @@ def format_results(results, *, cost_scale=1000.0, cost_label="cost ($/1k prompts
             _cell(r["aiq"], r["aiq_low"], r["aiq_high"]),
         ]
         if compare is not None:
-            cells.append(
-                _cell(r["delta_accuracy"], r["delta_accuracy_low"], r["delta_accuracy_high"])
-            )
+            cells += [
+                _cell(r["delta_accuracy"], r["delta_accuracy_low"], r["delta_accuracy_high"]),
+                _cell(r["delta_aiq"], r["delta_aiq_low"], r["delta_aiq_high"]),
+            ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -481,7 +494,8 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
         From :func:`evaluate_routers` (its ``attrs["curves"]`` and baseline rows).
     ax : matplotlib Axes, default=None
     routers : list of str, default=None
-        Rows whose sweep to draw; None draws every row that has one.
+        Rows to draw (a curve for those with a sweep, a marker for the others); None draws
+        every row but the baselines as markers and every sweep as a curve.
     log_x : bool, default=True
     title : str, default=None
 
@@ -492,7 +506,7 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
     from .plotting import RoutingCurveDisplay
 
     curves = results.attrs["curves"]
-    names = list(curves) if routers is None else list(routers)
+    names = [n for n in (curves if routers is None else routers) if n in curves]
     singles = {
         m: (results.loc[f"always {m}", "cost"], results.loc[f"always {m}", "accuracy"])
         for m in results.attrs["models"]
@@ -504,6 +518,10 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
         else None
     )
     displays = []
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
     for i, name in enumerate(names):
         c, a = curves[name]
         disp = RoutingCurveDisplay(
@@ -513,8 +531,19 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
         disp.plot(ax=ax, log_x=log_x)
         ax = disp.ax_
         displays.append(disp)
-    if title is not None and ax is not None:
-        ax.set_title(title)
+    # Routers without a sweep (fixed strategies, the random baseline) are single points.
+    baseline_rows = {f"always {m}" for m in results.attrs["models"]} | {"oracle"}
+    markers = iter("sDv^<>pPhX8" * 3)
+    for name in results.index:
+        if name in curves or name in baseline_rows or (routers is not None and name not in routers):
+            continue
+        ax.plot([results.loc[name, "cost"]], [results.loc[name, "accuracy"]], linestyle="none",
+                marker=next(markers), markersize=7, markeredgecolor="black", label=name)
+    if ax is not None:
+        ax.set_xlabel("mean cost per prompt (US$, as recorded by RouterBench)")
+        ax.legend(loc="lower right", fontsize=7)
+        if title is not None:
+            ax.set_title(title)
     return displays
 
 

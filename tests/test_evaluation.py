@@ -79,6 +79,8 @@ def test_bootstrap_intervals_contain_point_estimates(hand_made):
     assert res.loc["utility", "aiq_low"] <= res.loc["utility", "aiq"] <= res.loc["utility", "aiq_high"]
     assert res.loc["utility", "delta_accuracy"] == 0
     assert res.loc["utility", ["delta_accuracy_low", "delta_accuracy_high"]].tolist() == [0, 0]
+    assert res.loc["utility", "delta_aiq"] == 0
+    assert np.isnan(res.loc["oracle", "delta_aiq"])  # no sweep, no AIQ
 
 
 def test_random_baseline_spends_like_its_target(hand_made):
