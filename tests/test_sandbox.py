@@ -330,6 +330,27 @@ def test_environment_secrets_do_not_reach_the_child(namespaces, monkeypatch):
     assert secret not in res.stdout + res.stderr
 
 
+def test_labeler_directories_are_hidden(isolation):
+    # A world-readable .env in the labeler's working directory (the repository here):
+    # visible to the program only when hiding is switched off.
+    _require(isolation, {"mountns", "hidden-paths"}, why="no mount namespace to hide paths")
+    secret_dir = Path(tempfile.mkdtemp(dir=REPO / "tests", prefix="skc-hidden-"))
+    try:
+        secret_dir.chmod(0o755)
+        env_file = secret_dir / ".env"
+        env_file.write_text("OPENAI_API_KEY=sk-file-secret\n")
+        env_file.chmod(0o644)
+        code = "import os\ntry:\n    text = open(%r).read()\nexcept OSError:\n    text = ''\n" % (
+            str(env_file))
+        test = ["assert 'sk-file-secret' not in text"]
+        assert run_tests(code, test).passed  # default: the cwd (the repository) is hidden
+        assert run_tests(code, test, hide_paths=[str(secret_dir)]).passed
+        # World-readable: without hiding, the program reads it.
+        assert not run_tests(code, test, hide_paths=[]).passed
+    finally:
+        shutil.rmtree(secret_dir)
+
+
 def test_localhost_socket_receives_nothing(isolation):
     _require(isolation, {"netns"}, why="no network namespace: the network is not isolated")
     tcp = socket.socket()

@@ -47,7 +47,10 @@ what was actually applied to that run (check it, don't assume it):
 * ``readonly-fs``: every mount is remounted read-only inside the mount namespace;
   ``private-tmp``: ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock`` are fresh,
   size-limited tmpfs that vanish with the run; ``tmpfs-workdir``: the working
-  directory itself is such a tmpfs, so nothing is written to the host's disk.
+  directory itself is such a tmpfs, so nothing is written to the host's disk;
+  ``hidden-paths``: the labeler's home and working directory and the data home (or
+  ``hide_paths``) look empty, so ``.env`` files and the expected answers stay out
+  of reach. Other world-readable files remain readable.
 * ``unprivileged-uid`` (labeler running as root): the program runs under a random
   uid of its own (no capabilities, no supplementary groups, ``no-new-privs``). It
   owns no file, cannot signal other users' processes (``kill -9 -1`` only reaches

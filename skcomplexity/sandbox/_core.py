@@ -322,8 +322,17 @@ def _exited(proc, pidfd):
     return proc.poll() is not None  # pragma: no cover - macOS has no waitid
 
 
+def _default_hidden():
+    """Where a labeler's secrets and answers usually are: its home, cwd and data home."""
+    paths = [os.path.expanduser("~"), os.getcwd(), os.path.expanduser("~/skcomplexity_data")]
+    if os.environ.get("SKCOMPLEXITY_DATA"):
+        paths.append(os.environ["SKCOMPLEXITY_DATA"])
+    return paths
+
+
 def run_tests(code, tests, *, setup="", timeout=10.0, memory_limit_mb=512, max_processes=64,
-              disk_limit_mb=64, output_limit=65536, namespaces=True, python=None):
+              disk_limit_mb=64, output_limit=65536, namespaces=True, hide_paths=None,
+              python=None):
     """Run untrusted ``code`` against assert ``tests`` in a sandboxed child process.
 
     Parameters
@@ -350,6 +359,12 @@ def run_tests(code, tests, *, setup="", timeout=10.0, memory_limit_mb=512, max_p
     namespaces : bool, default=True
         Try Linux namespaces. False forces the degraded path used on other systems
         (useful to test it).
+    hide_paths : sequence of str, optional
+        Directories covered by an empty tmpfs inside the mount namespace, so that the
+        program cannot read them (``.env`` files with API keys, datasets with the
+        expected answers). Default: the labeler's home and working directory and the
+        data home (``$SKCOMPLEXITY_DATA``, ``~/skcomplexity_data``). ``/`` and
+        directories holding the interpreter are never hidden. Needs a mount namespace.
     python : str, optional
         Interpreter to run; defaults to ``sys.executable``.
 
@@ -394,6 +409,7 @@ def run_tests(code, tests, *, setup="", timeout=10.0, memory_limit_mb=512, max_p
         "workdir": workdir, "namespaces": bool(namespaces),
         "memory_limit_mb": memory_limit_mb, "cpu_limit_s": int(math.ceil(timeout)) + 1,
         "disk_limit_mb": disk_limit_mb, "max_processes": max_processes,
+        "hide": [str(p) for p in (_default_hidden() if hide_paths is None else hide_paths)],
     }
     payload = memoryview(json.dumps(cfg).encode("utf-8"))
     del cfg

@@ -169,6 +169,8 @@ def _setup_filesystem(libc, cfg, applied, mount_proc):
             ro_root = True
     if ro_root:
         applied.append("readonly-fs")
+    if _hide(libc, cfg["hide"], needed=_python_dirs() + [cfg["workdir"], *_SHARED_TMP_DIRS]):
+        applied.append("hidden-paths")
     if cfg["uid"] is not None and _grant_python(libc):
         applied.append("python-bind")
     uid = cfg["uid"]
@@ -195,6 +197,25 @@ def _setup_filesystem(libc, cfg, applied, mount_proc):
         flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
         if libc.mount(b"proc", b"/proc", b"proc", flags, None) == 0:
             applied.append("private-proc")
+
+
+def _hide(libc, paths, needed):
+    """Cover each directory of ``paths`` with an empty read-only tmpfs; return how many.
+
+    Directories holding something the run needs (the interpreter, the work
+    directory, the tmp dirs) are left alone, as is ``/``.
+    """
+    hidden = 0
+    for path in paths:
+        path = os.path.realpath(path)
+        if path == "/" or not os.path.isdir(path):
+            continue
+        if any(p == path or p.startswith(path.rstrip("/") + "/") for p in needed):
+            continue
+        flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY
+        if libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, b"size=4k,mode=0555") == 0:
+            hidden += 1
+    return hidden
 
 
 def _try_setup_filesystem(libc, cfg, applied, mount_proc):
