@@ -25,7 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from skcomplexity.datasets import load_routerbench
-from skcomplexity.evaluation import PAPER_LADDER, _ladder_routers, _warm_embeddings, evaluate_routers
+from skcomplexity.evaluation import (
+    PAPER_LADDER,
+    _ladder_routers,
+    _warm_embeddings,
+    evaluate_routers,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_routing import PaperMappingRouter  # noqa: E402

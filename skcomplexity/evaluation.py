@@ -64,7 +64,8 @@ def _assignment(router, X, Y, n_models):
         # The expectation over the coin, rather than one draw of it: the baseline's accuracy
         # then carries no noise of its own, only the prompts' (which the bootstrap measures).
         return np.tile(router.probabilities_, (_num_samples(X), 1))
-    idx = router.predict_index(X, Y) if isinstance(router, OracleRouter) else router.predict_index(X)
+    oracle = isinstance(router, OracleRouter)
+    idx = router.predict_index(X, Y) if oracle else router.predict_index(X)
     return np.eye(n_models)[idx]
 
 

@@ -76,7 +76,8 @@ def test_bootstrap_intervals_contain_point_estimates(hand_made):
     for metric in ("accuracy", "cost", "savings"):
         assert (res[f"{metric}_low"] <= res[metric] + 1e-12).all(), metric
         assert (res[metric] <= res[f"{metric}_high"] + 1e-12).all(), metric
-    assert res.loc["utility", "aiq_low"] <= res.loc["utility", "aiq"] <= res.loc["utility", "aiq_high"]
+    low, point, high = res.loc["utility", ["aiq_low", "aiq", "aiq_high"]]
+    assert low <= point <= high
     assert res.loc["utility", "delta_accuracy"] == 0
     assert res.loc["utility", ["delta_accuracy_low", "delta_accuracy_high"]].tolist() == [0, 0]
     assert res.loc["utility", "delta_aiq"] == 0
@@ -109,9 +110,9 @@ def test_format_and_plot(hand_made):
 
     matplotlib.use("Agg")
     X, Y, costs = hand_made
-    res = evaluate_routers({"utility": _router(), "knn": KNNRouter(models=MODELS, costs=[1, 10, 100],
-                                                                    n_neighbors=5)},
-                           X, Y, costs, models=MODELS, cv=4, n_bootstraps=50)
+    knn = KNNRouter(models=MODELS, costs=[1, 10, 100], n_neighbors=5)
+    res = evaluate_routers({"utility": _router(), "knn": knn}, X, Y, costs, models=MODELS, cv=4,
+                           n_bootstraps=50)
     table = format_results(res)
     assert len(table.splitlines()) == 2 + len(res)
     assert "| utility |" in table
