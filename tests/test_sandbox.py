@@ -244,12 +244,9 @@ def test_fork_bomb_is_bounded(namespaces, layers):
     assert run_tests("def f():\n    return 1\n", ["assert f() == 1"]).passed
 
 
-@pytest.mark.parametrize("namespaces", MODES)
-def test_daemon_does_not_survive(namespaces, layers):
-    _needs_linux()
-    _kill_is_contained(layers[namespaces])
-    marker = _marker()
-    code = (
+def _daemon_program(marker):
+    """A correct f() whose module double-forks a setsid daemon named ``marker``."""
+    return (
         "import os, time\n"
         "if os.fork() == 0:\n"
         "    os.setsid()\n"
@@ -259,7 +256,14 @@ def test_daemon_does_not_survive(namespaces, layers):
         "time.sleep(0.5)\n"
         "def f():\n    return 1\n"
     )
-    res = run_tests(code, ["assert f() == 1"], namespaces=namespaces)
+
+
+@pytest.mark.parametrize("namespaces", MODES)
+def test_daemon_does_not_survive(namespaces, layers):
+    _needs_linux()
+    _kill_is_contained(layers[namespaces])
+    marker = _marker()
+    res = run_tests(_daemon_program(marker), ["assert f() == 1"], namespaces=namespaces)
     assert res.passed, res.reason  # a correct program that leaves a daemon still passes...
     assert _wait_gone(marker) == []  # ...but the daemon dies with the run
 
@@ -489,51 +493,64 @@ def test_isolation_layers_on_linux(isolation):
     assert {"session", "clean-env"} <= degraded
 
 
+def _labeler_source(body):
+    """Python source of a separate labeler: loads the sandbox from this checkout, runs body.
+
+    It loads ``_core.py`` by path so that it also works with an interpreter that does not
+    have the package's dependencies (the system Python run as an unprivileged user).
+    """
+    return (
+        "import importlib.util, json\n"
+        "spec = importlib.util.spec_from_file_location('core', %r)\n"
+        "core = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(core)\n"
+        % str(REPO / "skcomplexity" / "sandbox" / "_core.py")) + body
+
+
 @pytest.mark.skipif(not (LINUX and ROOT and shutil.which("setpriv")
                          and os.path.exists("/usr/bin/python3")),
                     reason="needs root, setpriv and a system /usr/bin/python3 to act as a user")
 def test_unprivileged_caller_uses_user_namespaces():
     # The labeler is usually not root: then the namespaces come through a user
-    # namespace, or do not come at all, and the run must still work.
+    # namespace, or do not come at all, and the runs must still work and hold.
+    marker = _marker()
+    escape = "/tmp/skc-escape-" + uuid.uuid4().hex
+    daemon = (_daemon_program(marker), ["assert f() == 1"])
+    write = ("open(%r, 'w').write('x')\n" % escape, ["assert True"])
+    correct = ("def f():\n    return 1\n", ["assert f() == 1"])
     tmp = Path(tempfile.mkdtemp())  # pytest's tmp_path sits in a directory only root may enter
     script = tmp / "caller.py"
-    script.write_text(
-        "import importlib.util, json\n"
-        "spec = importlib.util.spec_from_file_location('core', %r)\n"
-        "core = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(core)\n"
-        "r = core.run_tests('def f():\\n    return 1\\n', ['assert f() == 1'])\n"
-        "print(json.dumps([r.passed, r.isolation]))\n"
-        % str(REPO / "skcomplexity" / "sandbox" / "_core.py"))
+    script.write_text(_labeler_source(
+        "runs = [core.run_tests(c, t) for c, t in %r]\n"
+        "print(json.dumps([[r.passed for r in runs], runs[0].isolation]))\n"
+        % [correct, daemon, write]))
     os.chmod(tmp, 0o755)
     script.chmod(0o644)
     try:
         proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                "/usr/bin/python3", str(script)], capture_output=True, text=True,
-                              timeout=60, cwd="/")
+                              timeout=120, cwd="/")
     finally:
         shutil.rmtree(tmp)
     if proc.returncode != 0 and "Permission denied" in proc.stderr:
         pytest.skip("the repository is not readable by an unprivileged user here")
     assert proc.returncode == 0, proc.stderr
     passed, layers = json.loads(proc.stdout.splitlines()[-1])
-    assert passed
+    assert passed[:2] == [True, True]
     assert "unprivileged-uid" not in layers
     if "userns" in layers:
-        assert {"pidns", "netns", "no-capabilities"} <= set(layers)
+        assert {"pidns", "netns", "private-tmp", "no-capabilities"} <= set(layers)
+        assert _wait_gone(marker) == []
+        assert not os.path.exists(escape)
+    elif os.path.exists(escape):
+        os.unlink(escape)
 
 
 def test_sandbox_dies_with_the_labeler():
     _needs_linux()
     marker = _marker()
-    labeler = subprocess.Popen([sys.executable, "-c", (
-        "import importlib.util\n"
-        "spec = importlib.util.spec_from_file_location('core', %r)\n"
-        "core = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(core)\n"
-        "core.run_tests(%r, [], timeout=60)\n"
-    ) % (str(REPO / "skcomplexity" / "sandbox" / "_core.py"),
-         _name_self(marker) + "while True:\n    pass\n")])
+    labeler = subprocess.Popen([sys.executable, "-c", _labeler_source(
+        "core.run_tests(%r, [], timeout=60)\n" % (_name_self(marker) + "while True:\n    pass\n"))])
     try:
         end = time.monotonic() + 30
         while not _alive(marker) and time.monotonic() < end:
