@@ -411,8 +411,10 @@ def run(cfg, result_fd, applied):
         if getpid() != me:
             return
         data = (dumps(record) + "\n").encode("utf-8", "replace")
-        if len(data) > _MAX_RECORD:
-            record["msg"] = record.get("msg", "")[:200]
+        if len(data) > _MAX_RECORD:  # \uXXXX escapes can make a short message long
+            for key in ("msg", "src"):
+                if isinstance(record.get(key), str):
+                    record[key] = record[key][:100]
             data = (dumps(record) + "\n").encode("utf-8", "replace")
         try:
             write(result_fd, data)
