@@ -293,8 +293,11 @@ def make_routing_scorer(metric="accuracy", *, cost_weight=None, budget=None, cos
         raise ValueError("metric='utility' needs cost_weight.")
 
     def scorer(router, X, Y):
-        idx = router.predict_index(X)
-        model_costs = np.asarray(router.costs_ if costs is None else costs, float)
+        # A router may be the last step of a Pipeline: predict through the whole pipeline,
+        # read the ladder from the router itself.
+        final = router[-1] if hasattr(router, "steps") else router
+        idx = routes_to_indices(router.predict(X), list(final.models_))
+        model_costs = np.asarray(final.costs_ if costs is None else costs, float)
         spent = model_costs[idx].mean()
         if budget is not None and spent > budget:
             return -np.inf

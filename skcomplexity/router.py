@@ -14,6 +14,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._ladder import BaseRouter, _py, default_level_models
+from ._validation import check_texts, is_text_input
 from .classifier import ComplexityClassifier
 from .labels import check_outcomes, cheapest_capable_levels
 
@@ -90,8 +91,8 @@ class CostAwareRouter(BaseRouter):
           probability that the task needs a more expensive model exceeds ``threshold``.
         * ``"utility"``: maximise ``P(success with model) - cost_weight * cost / max(costs)``.
         * ``"budget"``: the utility rule, with ``cost_weight`` calibrated on out-of-fold
-          predictions so that the mean cost per prompt stays within ``budget`` while the
-          training outcomes' routed accuracy is as high as possible.
+          (cross-fitted) predictions: the weight that spends the most while keeping the mean
+          cost per prompt within ``budget``.
     mapping : dict, default=None
         Level -> model name, for ``"mapping"`` and to say which model a user-given level
         needs. None sends level ``k`` to the ``k``-th model and levels above the ladder to
@@ -233,10 +234,18 @@ class CostAwareRouter(BaseRouter):
                 "CostAwareRouter requires y to be passed, but the target y is None: give "
                 "outcomes (n_samples, n_models) or complexity levels."
             )
+        if X is None:
+            raise ValueError("X is None; pass a sequence of prompts (or a feature matrix).")
+        if is_text_input(X):
+            X = check_texts(X)
         levels, success, from_outcomes = self._levels_and_success(Y)
         n = _num_samples(X)
         if len(levels) != n:
             raise ValueError(f"X has {n} prompts but Y has {len(levels)} rows.")
+        # Fail on a bad mapping or a missing budget before paying for the fit.
+        self._build_level_model(np.unique(levels).tolist())
+        if self.strategy == "budget" and self.budget is None:
+            raise ValueError("strategy='budget' needs a budget (mean cost per prompt).")
         estimator = (
             ComplexityClassifier(random_state=self.random_state)
             if self.estimator is None
@@ -257,8 +266,6 @@ class CostAwareRouter(BaseRouter):
         self._capable = np.asarray([self.level_capable_[_py(c)] for c in self.classes_])
         self.cost_weight_ = float(self.cost_weight)
         if self.strategy == "budget":
-            if self.budget is None:
-                raise ValueError("strategy='budget' needs a budget (mean cost per prompt).")
             if success is None:
                 success = self._capable_matrix(levels)
             self._calibrate(X, levels, success)
@@ -298,6 +305,10 @@ class CostAwareRouter(BaseRouter):
             accs.append(success[np.arange(len(idx)), idx].mean())
         costs, accs = np.asarray(costs), np.asarray(accs)
         within = np.flatnonzero(costs <= self.budget * (1 + 1e-9))
+        # Spend the budget: among weights within it, take the one that spends the most (the
+        # most accurate among those). Out-of-fold accuracy on a few hundred prompts is too
+        # noisy to choose by: picking the most accurate weight saved money in-sample and lost
+        # accuracy on unseen prompts, while spend carries over far more reliably.
         if within.size == 0:
             warnings.warn(
                 f"budget {self.budget:g} is below the cheapest model's cost "
@@ -306,8 +317,7 @@ class CostAwareRouter(BaseRouter):
             )
             best = len(_CALIBRATION_WEIGHTS) - 1
         else:
-            # Most accurate within budget; among equals, the cheapest.
-            order = np.lexsort((costs[within], -accs[within]))
+            order = np.lexsort((-accs[within], -costs[within]))
             best = within[order[0]]
         self.cost_weight_ = float(_CALIBRATION_WEIGHTS[best])
         self.calibration_ = {
