@@ -29,7 +29,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def llama_server(model_path, *, alias="smollm2", n_ctx=1024, n_threads=2, startup_timeout=120):
+def llama_server(model_path, *, alias="smollm2", n_ctx=1024, n_threads=1,
+                 startup_timeout=120):
     """Run ``python -m llama_cpp.server`` on a free port; yield its ``/v1`` base URL.
 
     Waits until ``GET /v1/models`` answers, and terminates (then kills) the server on exit.
@@ -41,7 +42,9 @@ def llama_server(model_path, *, alias="smollm2", n_ctx=1024, n_threads=2, startu
     base_url = f"http://127.0.0.1:{port}/v1"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
            "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
-           "--n_ctx", str(n_ctx), "--n_threads", str(n_threads), "--verbose", "False"]
+           "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
+           # Prompt evaluation on all cores is much slower when other processes compete.
+           "--n_threads_batch", str(n_threads), "--verbose", "False"]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -233,7 +233,8 @@ def test_leading_prose_without_fences():
 
 
 def test_function_cut_off_by_token_limit_keeps_what_parses():
-    answer = "```python\nimport math\n\ndef area(r):\n    return math.pi * r ** 2\n\ndef perim(r):\n    return 2 * math.pi *"
+    answer = ("```python\nimport math\n\ndef area(r):\n    return math.pi * r ** 2\n\n"
+              "def perim(r):\n    return 2 * math.pi *")
     code = extract_code(answer)
     assert code == "import math\n\ndef area(r):\n    return math.pi * r ** 2\n"
 
@@ -255,7 +256,8 @@ def test_bind_name_single_function():
         "def removeOccurrences(s, ch):\n    return s\n"
     )
     code = extract_code(answer, entry_point="remove_Occ", bind_name=True)
-    assert code == "def removeOccurrences(s, ch):\n    return s\n\nremove_Occ = removeOccurrences\n"
+    assert code == ("def removeOccurrences(s, ch):\n    return s\n\n"
+                    "remove_Occ = removeOccurrences\n")
     namespace = {}
     exec(code, namespace)  # noqa: S102
     assert namespace["remove_Occ"]("x", "y") == "x"

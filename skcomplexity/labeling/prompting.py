@@ -131,7 +131,8 @@ def build_messages(instruction: str, tests: list[str]) -> list[dict]:
     >>> [m["role"] for m in messages]
     ['system', 'user']
     >>> print(messages[1]["content"])
-    Write a python function to remove first and last occurrence of a given character from the string.
+    Write a python function to remove first and last occurrence of a given character from
+    the string.
     The function must be named `remove_Occ`; it will be called like this: `remove_Occ('hello','l')`
     """
     name = entry_point(tests)

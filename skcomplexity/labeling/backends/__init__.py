@@ -60,7 +60,7 @@ def make_backend(spec, **kwargs) -> Backend:
     >>> make_backend("hf:gpt2")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown backend spec 'hf:gpt2'; expected 'llama:NAME_OR_PATH', 'openai:MODEL' or 'openai:MODEL@BASE_URL'.
+    ValueError: Unknown backend spec 'hf:gpt2'; expected 'llama:NAME_OR_PATH', ...
     """
     if isinstance(spec, Backend):
         if kwargs:

@@ -28,7 +28,8 @@ class Completion:
     Examples
     --------
     >>> Completion("def f(): pass", prompt_tokens=50, completion_tokens=5, cost=0.0)
-    Completion(text='def f(): pass', prompt_tokens=50, completion_tokens=5, cost=0.0, finish_reason=None)
+    Completion(text='def f(): pass', prompt_tokens=50, completion_tokens=5, cost=0.0,
+               finish_reason=None)
     """
 
     text: str

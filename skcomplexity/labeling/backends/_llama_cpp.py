@@ -108,7 +108,8 @@ class LlamaCppBackend(Backend):
         CPU threads, for both prompt evaluation and generation (llama-cpp-python would
         otherwise evaluate prompts on every core, which is several times slower when
         other processes, such as parallel workers, compete for them). None lets
-        llama-cpp-python choose.
+        llama-cpp-python choose (half the cores to generate, all of them for prompts). With
+        several workers on one machine, give each ``cores // n_workers``.
     seed : int, optional
         Seed of the model's generator, used by calls made with ``seed=None``: successive
         such calls differ, but the sequence is the same for every fresh backend. Pass
@@ -134,7 +135,7 @@ class LlamaCppBackend(Backend):
     Examples
     --------
     >>> from skcomplexity.labeling.backends import LlamaCppBackend
-    >>> backend = LlamaCppBackend("smollm2-135m", n_ctx=512, price_per_1k=0.001)
+    >>> backend = LlamaCppBackend("smollm2-135m", n_ctx=512, n_threads=1, price_per_1k=0.001)
     >>> backend.name
     'llama:smollm2-135m'
     >>> sorted(backend.cache_params())
