@@ -12,7 +12,9 @@ What holds on every POSIX system
 --------------------------------
 * One child process per call, in a new session (``setsid``) and process group; the
   whole group is sent ``SIGKILL`` when the run ends, fails or times out, and the
-  child gets ``SIGKILL`` if the labeler dies (Linux ``PR_SET_PDEATHSIG``).
+  child gets ``SIGKILL`` if the labeler (the thread that called :func:`run_tests`)
+  dies (Linux ``PR_SET_PDEATHSIG``). Safe to call from many threads and processes
+  at once: every call has its own pipes, directory, tokens and uid.
 * A fresh temporary working directory (also ``HOME`` and ``TMPDIR``), removed after.
 * An environment built from scratch (``PATH``, ``LANG``, ``LC_ALL``, ``HOME``,
   ``TMPDIR``): ``OPENAI_API_KEY`` and every other variable of the labeler never
@@ -29,7 +31,8 @@ What holds on every POSIX system
   file descriptors and printing success-looking text therefore give ``failed``.
 * Resource limits (``setrlimit``): address space (``memory_limit_mb``), CPU time
   (``timeout`` + 1 s, then ``SIGKILL`` a second later), file size
-  (``disk_limit_mb``), processes (``max_processes``), no core files.
+  (``disk_limit_mb``), processes (``max_processes``; only where the user's other
+  processes can be counted, or the run has a uid of its own), no core files.
 
 Linux, additionally
 -------------------
@@ -43,7 +46,8 @@ what was actually applied to that run (check it, don't assume it):
   the internet. In the PID namespace an init process of ours reaps orphans and, when
   the harness ends, exits, whereupon the kernel kills every process left in it:
   double-forked daemons that called ``setsid()`` included. The program sees its own
-  ``/proc`` (``private-proc``) and cannot see or signal the labeler.
+  ``/proc`` (``private-proc``) and cannot see or signal the labeler. Under a user
+  namespace the capabilities it grants are dropped again (``no-capabilities``).
 * ``readonly-fs``: every mount is remounted read-only inside the mount namespace;
   ``private-tmp``: ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock`` are fresh,
   size-limited tmpfs that vanish with the run; ``tmpfs-workdir``: the working
