@@ -77,8 +77,9 @@ class BackendTimeoutError(BackendError, TimeoutError):
 class Backend(ABC):
     """A model that answers chat messages: the one interface the labeling code uses.
 
-    Subclasses implement :meth:`generate` and :meth:`cache_params`, and set :attr:`name`.
-    Prices are per 1,000 tokens, as providers list them; ``price_per_1k`` sets both the
+    Subclasses implement :meth:`generate` and :meth:`cache_params`, set :attr:`name`, and
+    build their result with ``self._completion(text, prompt_tokens, completion_tokens,
+    finish_reason)``, which prices it. Prices are per 1,000 tokens, as providers list them; ``price_per_1k`` sets both the
     prompt and the completion price, which the specific ones override. Backends must
     pickle (joblib sends them to worker processes), so heavy or unpicklable state (a loaded
     model, an HTTP client) is created lazily and dropped from the pickled state.
