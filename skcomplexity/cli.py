@@ -108,6 +108,14 @@ def _label(args):
     tasks = _load_dataset(args)
     cache = args.cache or f"{args.out}.cache.sqlite"
     models = _csv_list(args.models)
+    if args.prices:
+        prices = [float(p) for p in _csv_list(args.prices)]
+        if len(prices) != len(models):
+            raise SystemExit(f"skcomplexity label: {len(prices)} prices for {len(models)} "
+                             "models")
+        from .labeling import make_backend
+
+        models = [make_backend(spec, price_per_1k=price) for spec, price in zip(models, prices)]
     print(f"labeling {len(tasks)} tasks with {len(models)} models x {args.samples} samples; "
           f"cache {cache}", file=sys.stderr, flush=True)
     result = label_tasks(
@@ -254,6 +262,8 @@ def build_parser():
     label.add_argument("--samples", type=int, default=5, help="answers per task and model "
                                                               "(default: 5)")
     label.add_argument("--out", required=True, help="label file to write (CSV)")
+    label.add_argument("--prices", help="comma-separated price per 1,000 tokens of each model, "
+                                        "for the cost in the summary (default: 0)")
     label.add_argument("--split", choices=["prompt", "test", "validation", "train"],
                        help="MBPP split (default: all tasks)")
     label.add_argument("--task-ids", type=parse_task_ids, metavar="IDS",

@@ -56,16 +56,20 @@ def test_label_twice_second_run_makes_no_model_call(tmp_path, data_home):
     out = tmp_path / "labels.csv"
     args = ["label", "--dataset", "mbpp", "--models", LOCAL_MODELS, "--samples", 1,
             "--task-ids", "11-13", "--max-tokens", 64, "--keep-unsolved", "--no-progress",
-            "--records", tmp_path / "records.csv", "--out", out]
+            "--records", tmp_path / "records.csv", "--prices", "0.001,0.01", "--out", out]
     first = run_cli(*args, env_data=data_home)
     assert "model calls: 6 made (0 failed), 0 served from cache" in first.stdout
+    records = pd.read_csv(tmp_path / "records.csv")
+    tokens = records["prompt_tokens"] + records["completion_tokens"]
+    price = records["model"].map({"llama:smollm2-135m": 0.001, "llama:gemma3-270m": 0.01})
+    np.testing.assert_allclose(records["cost"], tokens * price / 1000)
     table = pd.read_csv(out)
     assert list(table.columns) == ["task_id", "prompt", "llama:smollm2-135m",
                                    "llama:gemma3-270m", "n_samples", "level"]
     assert table["task_id"].tolist() == [11, 12, 13] and (table["n_samples"] == 1).all()
     assert table[["llama:smollm2-135m", "llama:gemma3-270m"]].isin([0, 1]).all().all()
     assert (tmp_path / "labels.csv.cache.sqlite").exists()  # the default cache path
-    assert len(pd.read_csv(tmp_path / "records.csv")) == 6
+    assert len(records) == 6
 
     second = run_cli(*args, env_data=data_home)
     assert "model calls: 0 made (0 failed), 6 served from cache" in second.stdout

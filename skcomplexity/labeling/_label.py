@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..labels import cheapest_capable_levels, paper_levels
-from .backends import Backend, BackendError, make_backend
+from .backends import BackendError, make_backend
 from .cache import CompletionCache, cache_key
 from .prompting import build_messages, entry_point, extract_code
 
@@ -82,9 +82,10 @@ def load_tasks(tasks):
 
     Examples
     --------
-    >>> load_tasks([{"task_id": 1, "text": "Add two numbers.",
+    >>> load_tasks([{"task_id": 1, "prompt": "Add two numbers.",
     ...              "test_list": ["assert add(1, 2) == 3"]}])
-    [{'task_id': 1, 'text': 'Add two numbers.', 'test_list': ['assert add(1, 2) == 3'], 'test_setup_code': ''}]
+    [{'task_id': 1, 'text': 'Add two numbers.', 'test_list': ['assert add(1, 2) == 3'],
+      'test_setup_code': ''}]
     """
     if isinstance(tasks, (str, os.PathLike)):
         with open(tasks, encoding="utf-8") as f:
