@@ -6,32 +6,39 @@ The main estimators follow scikit-learn's conventions:
 * :class:`CostAwareRouter` wraps such a classifier and sends each prompt to a model of a
   ladder, cheapest first, under a mapping, a threshold, a utility or a budget;
 * :class:`SentenceEmbedder` turns prompts into vectors, offline by default.
+
+Names are imported on first use, so that ``import skcomplexity.sandbox`` in a worker process
+does not pay for scikit-learn and the estimators.
 """
 
-from .baselines import (
-    MajorityClassifier,
-    OracleRouter,
-    RandomRouter,
-    SingleModelRouter,
-    TfidfClassifier,
-)
-from .classifier import ComplexityClassifier
-from .embedding import SentenceEmbedder
-from .labels import PAPER_MAPPING, cheapest_capable_levels, paper_levels
-from .router import CostAwareRouter
+import importlib
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "ComplexityClassifier",
-    "CostAwareRouter",
-    "SentenceEmbedder",
-    "SingleModelRouter",
-    "RandomRouter",
-    "OracleRouter",
-    "MajorityClassifier",
-    "TfidfClassifier",
-    "cheapest_capable_levels",
-    "paper_levels",
-    "PAPER_MAPPING",
-]
+_EXPORTS = {
+    "ComplexityClassifier": "classifier",
+    "CostAwareRouter": "router",
+    "SentenceEmbedder": "embedding",
+    "SingleModelRouter": "baselines",
+    "RandomRouter": "baselines",
+    "OracleRouter": "baselines",
+    "MajorityClassifier": "baselines",
+    "TfidfClassifier": "baselines",
+    "cheapest_capable_levels": "labels",
+    "paper_levels": "labels",
+    "PAPER_MAPPING": "labels",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
