@@ -146,5 +146,5 @@ def test_main_scores_a_test_file(tmp_path, data_home):
     frame.iloc[40:].to_csv(train, index=False)
     out = tmp_path / "out"
     assert main(["--quick", "--out", str(out), "--bootstraps", "20",
-                 "--train", str(train), "--test", str(held_out)]) == 0
+                 "--train", str(train), "--test", str(held_out), "--ladder", "paper"]) == 0
     assert "40 prompts; trained on" in (out / "main_paper_ladder.md").read_text()
