@@ -28,6 +28,7 @@ from .metrics import aiq, apgr
 
 __all__ = [
     "PAPER_LADDER",
+    "ZERO_ROUTER",
     "cross_val_routes",
     "evaluate_routers",
     "format_results",
@@ -39,6 +40,10 @@ __all__ = [
 PAPER_LADDER = ["meta/code-llama-instruct-34b-chat", "gpt-3.5-turbo-1106", "gpt-4-1106-preview"]
 
 _METRICS = ("accuracy", "cost", "savings", "apgr", "aiq")
+
+#: Row of RouterBench's "zero router": no learning, the single models and random mixes of
+#: them. Its APGR and AIQ are what a learnt router's must beat.
+ZERO_ROUTER = "zero router (mixes of single models)"
 
 
 # --------------------------------------------------------------------------- routing
@@ -222,8 +227,10 @@ def evaluate_routers(
         Compute APGR and AIQ from the pooled out-of-fold sweep of routers that have
         ``sweep`` (all of them, or those named); other rows get NaN.
     baselines : bool, default=True
-        Add rows for always-each-model and the oracle (cheapest model that succeeded, an
-        upper bound), and a random router when ``match_random_to`` is given.
+        Add rows for always-each-model, the oracle (cheapest model that succeeded, an upper
+        bound), RouterBench's zero router (:data:`ZERO_ROUTER`: APGR and AIQ of random
+        mixes of single models, when ``sweep`` is not False) and a random router when
+        ``match_random_to`` is given.
     match_random_to : str, default=None
         Name of a router whose out-of-fold mean cost (in its own cost unit) the random
         baseline spends; its accuracy is the exact expectation over the coin.
@@ -251,11 +258,12 @@ def evaluate_routers(
     >>> Y = np.array([[1, 1], [0, 1], [0, 0], [1, 1]])
     >>> res = evaluate_routers({}, np.zeros((4, 1)), Y, [1.0, 10.0], models=["a", "b"],
     ...                        cv=2, n_bootstraps=0)
-    >>> res[["accuracy", "cost", "savings"]]
-                accuracy  cost  savings
-    always a        0.50   1.0     0.90
-    always b        0.75  10.0     0.00
-    oracle          0.75   3.25    0.675
+    >>> res[["accuracy", "cost", "savings", "aiq"]]
+                                          accuracy   cost  savings    aiq
+    always a                                  0.50   1.00    0.900    NaN
+    always b                                  0.75  10.00    0.000    NaN
+    zero router (mixes of single models)       NaN    NaN      NaN  0.625
+    oracle                                    0.75   3.25    0.675    NaN
     """
     import pandas as pd
 
@@ -319,9 +327,13 @@ def evaluate_routers(
         coin = RandomRouter(models=names, costs=unit_costs, target_cost=spent).fit(X)
         name = f"random (cost of {match_random_to})"
         routed[name] = (np.tile(coin.probabilities_, (n, 1)), None)
-        # Keep the oracle, the upper bound, last.
-        if "oracle" in routed:
-            routed["oracle"] = routed.pop("oracle")
+    if baselines and sweep is not False:
+        # A "sweep" through the single models: AIQ's hull and APGR's interpolation between
+        # them are exactly what mixing models at random achieves.
+        routed[ZERO_ROUTER] = (None, np.repeat(np.arange(n_models)[:, None], n, axis=1))
+    # Keep the oracle, the upper bound, last.
+    if "oracle" in routed:
+        routed["oracle"] = routed.pop("oracle")
 
     rng = check_random_state(random_state)
     # Multinomial counts: resample b weights prompt i by counts[b, i]; the same for all rows.
@@ -339,21 +351,22 @@ def evaluate_routers(
 
     rows, curves, per_prompt, resampled = {}, {}, {}, {}
     for name, (assignment, sweep_routes) in routed.items():
-        success = (assignment * Y_eval).sum(axis=1)
-        spent = (assignment * prompt_costs).sum(axis=1)
-        per_prompt[name] = (success, spent)
-        row = {
-            "accuracy": success.mean(),
-            "cost": spent.mean(),
-            "savings": 1.0 - spent.mean() / ref_cost.mean(),
-            "apgr": np.nan,
-            "aiq": np.nan,
-        }
-        boot = {
-            "accuracy": success @ counts,
-            "cost": spent @ counts,
-            "savings": 1.0 - (spent @ counts) / ref_boot,
-        }
+        row = dict.fromkeys(_METRICS, np.nan)
+        boot = {}
+        if assignment is not None:
+            success = (assignment * Y_eval).sum(axis=1)
+            spent = (assignment * prompt_costs).sum(axis=1)
+            per_prompt[name] = (success, spent)
+            row.update(
+                accuracy=success.mean(),
+                cost=spent.mean(),
+                savings=1.0 - spent.mean() / ref_cost.mean(),
+            )
+            boot = {
+                "accuracy": success @ counts,
+                "cost": spent @ counts,
+                "savings": 1.0 - (spent @ counts) / ref_boot,
+            }
         if sweep_routes is not None:
             rows_idx = np.arange(n)[None, :]
             s_succ = Y_eval[rows_idx, sweep_routes]  # (n_points, n)
@@ -396,6 +409,7 @@ def evaluate_routers(
             rows[name]["delta_savings_low"], rows[name]["delta_savings_high"] = _interval(
                 (base_spent - spent) @ counts / ref_boot, confidence
             )
+        for name in rows:
             # AIQ differences between two swept routers, on the same resamples (paired).
             d_aiq = rows[name]["aiq"] - rows[compare_to]["aiq"]
             rows[name]["delta_aiq"] = d_aiq
@@ -411,7 +425,7 @@ def evaluate_routers(
         order += [
             f"delta_{m}{s}" for m in ("accuracy", "savings", "aiq") for s in ("", "_low", "_high")
         ]
-    results = pd.DataFrame.from_dict(rows, orient="index")[order]
+    results = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=order)
     results.attrs.update(
         curves=curves,
         models=names,
@@ -507,7 +521,9 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
     from .plotting import RoutingCurveDisplay
 
     curves = results.attrs["curves"]
-    names = [n for n in (curves if routers is None else routers) if n in curves]
+    names = [
+        n for n in (curves if routers is None else routers) if n in curves and n != ZERO_ROUTER
+    ]
     singles = {
         m: (results.loc[f"always {m}", "cost"], results.loc[f"always {m}", "accuracy"])
         for m in results.attrs["models"]
@@ -532,11 +548,20 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
         disp.plot(ax=ax, log_x=log_x)
         ax = disp.ax_
         displays.append(disp)
+    if ZERO_ROUTER in curves and (routers is None or ZERO_ROUTER in routers):
+        from .plotting import monotone_hull
+
+        hx, hy = monotone_hull(*curves[ZERO_ROUTER])
+        ax.plot(hx, hy, color="gray", linestyle=":", linewidth=1.5, label=ZERO_ROUTER)
     # Routers without a sweep (fixed strategies, the random baseline) are single points.
     baseline_rows = {f"always {m}" for m in results.attrs["models"]} | {"oracle"}
     markers = iter("sDv^<>pPhX8" * 3)
     for name in results.index:
-        if name in curves or name in baseline_rows or (routers is not None and name not in routers):
+        if (
+            name in curves
+            or name in baseline_rows
+            or (routers is not None and name not in routers)
+        ):
             continue
         ax.plot([results.loc[name, "cost"]], [results.loc[name, "accuracy"]], linestyle="none",
                 marker=next(markers), markersize=7, markeredgecolor="black", label=name)

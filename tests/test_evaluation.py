@@ -6,6 +6,7 @@ from sklearn.linear_model import LogisticRegression
 
 from skcomplexity import ComplexityClassifier, CostAwareRouter, OracleRouter
 from skcomplexity.evaluation import (
+    ZERO_ROUTER,
     cross_val_routes,
     evaluate_routers,
     format_results,
@@ -73,15 +74,26 @@ def test_bootstrap_intervals_contain_point_estimates(hand_made):
     X, Y, costs = hand_made
     res = evaluate_routers({"utility": _router()}, X, Y, costs, models=MODELS, cv=4,
                            n_bootstraps=300, match_random_to="utility", compare_to="utility")
+    points = res.drop(index=ZERO_ROUTER)  # the zero router has a curve, not a point
     for metric in ("accuracy", "cost", "savings"):
-        assert (res[f"{metric}_low"] <= res[metric] + 1e-12).all(), metric
-        assert (res[metric] <= res[f"{metric}_high"] + 1e-12).all(), metric
+        assert (points[f"{metric}_low"] <= points[metric] + 1e-12).all(), metric
+        assert (points[metric] <= points[f"{metric}_high"] + 1e-12).all(), metric
     low, point, high = res.loc["utility", ["aiq_low", "aiq", "aiq_high"]]
     assert low <= point <= high
     assert res.loc["utility", "delta_accuracy"] == 0
     assert res.loc["utility", ["delta_accuracy_low", "delta_accuracy_high"]].tolist() == [0, 0]
     assert res.loc["utility", "delta_aiq"] == 0
     assert np.isnan(res.loc["oracle", "delta_aiq"])  # no sweep, no AIQ
+
+
+def test_zero_router_is_the_hull_of_single_models(hand_made):
+    X, Y, costs = hand_made
+    res = evaluate_routers({}, X, Y, costs, models=MODELS, cv=4, n_bootstraps=100)
+    zero = res.loc[ZERO_ROUTER]
+    assert np.isnan(zero["accuracy"])
+    c, a = costs.mean(axis=0), Y.mean(axis=0)
+    assert zero["aiq"] == pytest.approx(aiq(c, a))
+    assert zero["aiq_low"] <= zero["aiq"] <= zero["aiq_high"]
 
 
 def test_random_baseline_spends_like_its_target(hand_made):
