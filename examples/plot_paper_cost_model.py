@@ -1,7 +1,7 @@
 """
-===========================================================
+=====================================================================
 The paper's cost model: Code Llama : GPT-3.5 : GPT-4 = 1 : 10 : 100
-===========================================================
+=====================================================================
 
 ComplexityNet (Bae et al., 2023, arXiv:2312.11511) labels MBPP tasks with five complexity
 levels from the pass counts of Code Llama, GPT-3.5 and GPT-4 (five answers each), fine-tunes a
