@@ -97,6 +97,8 @@ def label_sets(args):
     )
     if args.labels:
         sets[f"labels:{Path(args.labels).name}"] = read_label_file(args.labels)
+        if "labels" in args.finetune_on:
+            args.finetune_on = list(args.finetune_on) + [f"labels:{Path(args.labels).name}"]
     if args.quick:
         rng = np.random.default_rng(args.seed)
         for name, (t, y, d) in list(sets.items()):
@@ -363,10 +365,13 @@ def main(argv=None):
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs; 0 skips it")
+    p.add_argument("--finetune-on", nargs="*", default=["routerdc-paper5", "labels"],
+                   help="label sets the fine-tuned model runs on ('all', set names; 'labels' "
+                        "= the --labels file)")
     p.add_argument("--threads", type=int, default=1, help="torch / llama.cpp threads")
     p.add_argument("--llm", nargs="*", default=list(LLMS), choices=list(LLMS),
                    help="zero-shot LLMs to ask (none: --llm with no value)")
-    p.add_argument("--llm-limit", type=int, default=200,
+    p.add_argument("--llm-limit", type=int, default=150,
                    help="prompts per label set each zero-shot LLM answers (stratified subset)")
     p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(),
                                                         "skcomplexity_bench_cache"))
@@ -378,6 +383,7 @@ def main(argv=None):
         args.folds = min(args.folds, 2)
         args.epochs = min(args.epochs, 1)
         args.llm_limit = min(args.llm_limit, 6)
+        args.finetune_on = ["all"]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -396,7 +402,15 @@ def main(argv=None):
     sections, all_results, all_levels = [], {}, {}
     for set_name, (texts, levels, desc) in sets.items():
         log(f"== {set_name}: {len(levels)} tasks")
-        results, folds = evaluate_set(texts, np.asarray(levels, dtype=int), models, args,
+        set_models = dict(models)
+        if "all" not in args.finetune_on and set_name not in args.finetune_on:
+            for name, est in models.items():
+                if "FineTunedClassifier" in name and not isinstance(est, str):
+                    set_models[name] = (
+                        "not run on this label set (--finetune-on; 5-10 min per fold on the "
+                        "loaded 2-core machine); for routerdc-8 see finetune.md "
+                        "(bench_finetune.py, same levels, folds and seed)")
+        results, folds = evaluate_set(texts, np.asarray(levels, dtype=int), set_models, args,
                                       raters, log)
         all_results[set_name], all_levels[set_name] = results, np.asarray(levels, dtype=int)
         dist = ", ".join(f"{lv}: {c}" for lv, c in zip(*np.unique(levels, return_counts=True)))
