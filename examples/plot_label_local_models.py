@@ -76,20 +76,48 @@ print("answers served from the cache:", int(again.records["cached"].sum()), "of"
 assert (again.passes.to_numpy() == result.passes.to_numpy()).all()
 
 # %%
-# Plot the outcome table
-# ----------------------
-# Rows are tasks, columns models; each cell is the pass count out of 2 answers. The level
-# of each task is written beside its row. ``result.to_csv("labels.csv")`` would write the
-# label file that ``skcomplexity fit --labels labels.csv`` reads.
-fig, ax = plt.subplots(figsize=(7, 3))
+# Plot the outcome table, and why answers failed
+# ----------------------------------------------
+# Left: rows are tasks, columns models; each cell is the pass count out of 2 answers, and
+# each task's level is written beside its row. Right: the sandbox's verdicts, grouped by
+# kind. ``result.to_csv("labels.csv")`` would write the label file that
+# ``skcomplexity fit --labels labels.csv`` reads.
+
+
+def kind(record):
+    if record.passed:
+        return "passed"
+    if "NameError" in record.reason:
+        return "function missing (NameError)"
+    if "failed: assert" in record.reason:
+        return "wrong answer (assert failed)"
+    return f"{record.status}: other"
+
+
+records = result.records.assign(kind=[kind(r) for r in result.records.itertuples()])
+verdicts = records.groupby(["model", "kind"]).size().unstack(fill_value=0)
+verdicts = verdicts.reindex(result.models)
+
+fig, (ax, ax_kind) = plt.subplots(1, 2, figsize=(11, 3.4),
+                                  gridspec_kw={"width_ratios": [1, 1.2]})
 counts = result.passes.to_numpy()
 im = ax.imshow(counts, cmap="Greens", vmin=0, vmax=result.n_samples, aspect="auto")
 for (i, j), value in np.ndenumerate(counts):
     ax.text(j, i, f"{value}/{result.n_samples}", ha="center", va="center")
-ax.set_xticks(range(len(result.models)), [m.split(":")[1] for m in result.models])
+short = [m.split(":")[1] for m in result.models]
+ax.set_xticks(range(len(result.models)), short)
 ax.set_yticks(range(len(result.task_ids)),
               [f"MBPP {t} (level {lv})" for t, lv in zip(result.task_ids, result.levels)])
 ax.set_title("Passes per task and model (cheapest first)")
-fig.colorbar(im, ax=ax, label="passed answers")
+fig.colorbar(im, ax=ax, label="passed answers", ticks=range(result.n_samples + 1))
+
+left = np.zeros(len(verdicts))
+for column in verdicts.columns:
+    ax_kind.barh(short, verdicts[column], left=left, label=column)
+    left += verdicts[column].to_numpy()
+ax_kind.set_xlabel("answers")
+ax_kind.set_title("The sandbox's verdicts")
+ax_kind.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+ax_kind.invert_yaxis()
 fig.tight_layout()
 plt.show()
