@@ -473,7 +473,7 @@ def format_results(results, *, cost_scale=1000.0, cost_label="cost ($/1k prompts
     header = ["router", "accuracy", cost_label, f"savings vs {reference}", "APGR", "AIQ"]
     compare = results.attrs.get("compare_to")
     if compare is not None:
-        header += [f"Δ accuracy vs {compare}", "Δ AIQ"]
+        header += [f"Δ accuracy vs {compare}", f"Δ AIQ vs {compare}"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, r in results.iterrows():
         cells = [
@@ -494,6 +494,8 @@ def format_results(results, *, cost_scale=1000.0, cost_label="cost ($/1k prompts
 
 
 def _percent(value, low, high):
+    if not np.isfinite(value):
+        return "-"
     text = f"{100 * value:.1f}%"
     if np.isfinite(low) and np.isfinite(high):
         text += f" [{100 * low:.1f}, {100 * high:.1f}]"
@@ -552,7 +554,11 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
         from .plotting import monotone_hull
 
         hx, hy = monotone_hull(*curves[ZERO_ROUTER])
-        ax.plot(hx, hy, color="gray", linestyle=":", linewidth=1.5, label=ZERO_ROUTER)
+        # Mixing two models is linear in cost; drawn on many points, the mix stays true on a
+        # log-scaled cost axis too.
+        grid = np.geomspace(hx[0], hx[-1], 200) if log_x and hx[0] > 0 else hx
+        ax.plot(grid, np.interp(grid, hx, hy), color="gray", linestyle=":", linewidth=1.5,
+                label=ZERO_ROUTER)
     # Routers without a sweep (fixed strategies, the random baseline) are single points.
     baseline_rows = {f"always {m}" for m in results.attrs["models"]} | {"oracle"}
     markers = iter("sDv^<>pPhX8" * 3)
@@ -567,7 +573,8 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
                 marker=next(markers), markersize=7, markeredgecolor="black", label=name)
     if ax is not None:
         ax.set_xlabel("mean cost per prompt (US$, as recorded by RouterBench)")
-        ax.legend(loc="lower right", fontsize=7)
+        # Upper left is where no router reaches: high accuracy at a low cost.
+        ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
         if title is not None:
             ax.set_title(title)
     return displays
@@ -712,8 +719,9 @@ def run_ladders(args, extra_routers=None, *, prefix, title):
             "and extended flat to always-GPT-4's cost; CostAwareRouter's sweep does not "
             "depend on its strategy and is shown on the utility row. The random router "
             "spends what the 5% budget router spends (matched on mean model costs); its "
-            "accuracy is the exact expectation over its coin. Δ accuracy is paired, "
-            "prompt by prompt.\n\n"
+            "accuracy is the exact expectation over its coin. The zero router (RouterBench) "
+            "mixes single models at random: its APGR and AIQ are what learning must beat. "
+            "Δ columns are paired (same prompts, same resamples).\n\n"
             + format_results(results) + "\n"
         )
         (out / f"{prefix}_{key}.md").write_text(text)
