@@ -49,7 +49,7 @@ nitpicky = False
 # -- autodoc / autosummary / numpydoc ------------------------------------------------------
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {}
 autodoc_typehints = "none"
 # Methods are listed by the class template (numpydoc's own member tables would make
 # autosummary entries without stubs).

@@ -35,8 +35,10 @@ def test_docs_build_with_gallery(tmp_path):
                MPLBACKEND="Agg")
     out = tmp_path / "html"
     # -E -a: a fresh environment; -d: doctrees outside the source tree. Generated files
-    # (docs/generated, docs/auto_examples) are gitignored.
+    # (docs/generated, docs/auto_examples) are gitignored. run_stale_examples: execute every
+    # example even when docs/auto_examples holds the output of an earlier build.
     cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-a", "-b", "html",
+           "-D", "sphinx_gallery_conf.run_stale_examples=True",
            "-d", str(tmp_path / "doctrees"), str(DOCS), str(out)]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     log = proc.stdout[-20000:] + "\n" + proc.stderr[-20000:]
