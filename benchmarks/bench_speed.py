@@ -169,7 +169,8 @@ def scaling(args, log):
     real_levels = cheapest_capable_levels(outcomes, threshold=0.5)
     rng = np.random.default_rng(0)
     emb = SentenceEmbedder(cache=False).fit()
-    rows, series = [], {"n": [], "embed": [], "head": [], "route": [], "extrap": []}
+    rows, series = [], {"n": [], "embed": [], "head": [], "route": [], "extrap": [],
+                       "extrap_head": []}
     prev = None
     for n in args.sizes:
         prompts = build_prompts(pool, n)
@@ -216,7 +217,7 @@ def scaling(args, log):
         for k, v in (("n", n), ("embed", embed_s), ("head", head_s), ("route", route_s),
                      ("extrap", extrapolated)):
             series[k].append(v)
-        series["extrap"][-1] = extrapolated or head_extrapolated
+        series["extrap_head"].append(head_extrapolated)
         if not extrapolated:
             prev = (n, embed_s, Z, head_s)
     return rows, series, len(pool)
@@ -230,11 +231,11 @@ def plot(series, tp, path):
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     n = np.array(series["n"], float)
-    ext = np.array(series["extrap"], bool)
     for key, label, c in (("embed", "embedding (MiniLM)", "C0"),
                           ("head", "LightGBM head fit", "C1"),
                           ("route", "routing all n prompts (embed + head + lookup)", "C2")):
         v = np.array(series[key], float)
+        ext = np.array(series["extrap_head" if key == "head" else "extrap"], bool)
         ax.plot(n, v, "-o", color=c, label=label)
         if ext.any():
             ax.plot(n[ext], v[ext], "o", mfc="white", color=c)
@@ -243,7 +244,7 @@ def plot(series, tp, path):
     ax.set_yscale("log")
     ax.set_xlabel("prompts")
     ax.set_ylabel("seconds")
-    ax.set_title("Scaling (hollow = extrapolated)" if ext.any() else "Scaling", fontsize=9)
+    ax.set_title("Scaling (hollow marker = extrapolated)", fontsize=9)
     ax.legend(fontsize=7)
     bs = sorted(tp)
     ax2.plot(bs, [tp[b][0] for b in bs], "-o", label="router.predict")
