@@ -573,8 +573,9 @@ def plot_results(results, *, ax=None, routers=None, log_x=True, title=None):
                 marker=next(markers), markersize=7, markeredgecolor="black", label=name)
     if ax is not None:
         ax.set_xlabel("mean cost per prompt (US$, as recorded by RouterBench)")
-        # Upper left is where no router reaches: high accuracy at a low cost.
-        ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
+        # Below the axes: inside, a legend this long hides points (the oracle sits high up).
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8,
+                  frameon=False)
         if title is not None:
             ax.set_title(title)
     return displays
@@ -675,7 +676,7 @@ def run_ladders(args, extra_routers=None, *, prefix, title):
         getattr(args, "ladder", "both"), ("paper_ladder", "all_models")
     )
     ladders = [ladder for ladder in _LADDERS if ladder[0] in keep]
-    fig, axes = plt.subplots(1, len(ladders), figsize=(7.5 * len(ladders), 6), squeeze=False)
+    fig, axes = plt.subplots(1, len(ladders), figsize=(7.5 * len(ladders), 7), squeeze=False)
     all_results = {}
     for (key, heading, models), ax in zip(ladders, axes.ravel()):
         bench = _load(args.train, models)
@@ -728,7 +729,7 @@ def run_ladders(args, extra_routers=None, *, prefix, title):
         print(text)
         plot_results(results, ax=ax, title=heading)
     fig.tight_layout()
-    fig.savefig(out / f"{prefix}_cost_accuracy.png", dpi=120)
+    fig.savefig(out / f"{prefix}_cost_accuracy.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     print(f"wrote {out / f'{prefix}_cost_accuracy.png'}")
     return all_results
