@@ -10,6 +10,12 @@ model (its samples), ordered model by model, so that a worker process loads a mo
 keeps it for every chunk it gets (see :func:`_worker_backend`). Every completion passes through
 the :class:`~skcomplexity.labeling.cache.CompletionCache` and is committed as soon as it
 arrives, so an interrupted run resumes where it stopped.
+
+Under loky, a worker whose memory grew by more than 300 MB since its first task is replaced
+(loky's leak guard). Loading a second large model counts as such growth, so at the switch
+from one model to the next a worker may be recycled once and load the new model afresh; as
+the work is ordered model by model, this frees the previous model rather than costing a load
+per chunk.
 """
 
 from __future__ import annotations
