@@ -80,7 +80,7 @@ def timed(fn, *a, **k):
 
 
 def fmt_s(s):
-    return f"{s:.3f}" if s < 10 else f"{s:.1f}"
+    return f"{s:.3f}" if s < 1 else f"{s:.1f}"
 
 
 # --------------------------------------------------------------------------- part 1
@@ -231,12 +231,13 @@ def plot(series, tp, path):
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     n = np.array(series["n"], float)
-    for key, label, c in (("embed", "embedding (MiniLM)", "C0"),
-                          ("head", "LightGBM head fit", "C1"),
-                          ("route", "routing all n prompts (embed + head + lookup)", "C2")):
+    for key, label, c, ls in (("embed", "embedding (MiniLM)", "C0", "--"),
+                              ("head", "LightGBM head fit", "C1", "-"),
+                              ("route", "routing all n prompts (embed + head + lookup)", "C2",
+                               "-")):
         v = np.array(series[key], float)
         ext = np.array(series["extrap_head" if key == "head" else "extrap"], bool)
-        ax.plot(n, v, "-o", color=c, label=label)
+        ax.plot(n, v, ls, marker="o", color=c, label=label, zorder=3 if key == "embed" else 2)
         if ext.any():
             ax.plot(n[ext], v[ext], "o", mfc="white", color=c)
     ax.plot(n, series["embed"][0] * n / n[0], ":", color="grey", label="linear in n")
