@@ -716,7 +716,7 @@ def run_ladders(args, extra_routers=None, *, prefix, title):
             f"({n_boot} resamples) in brackets. Costs are what RouterBench recorded per prompt. "
             f"Budgets are shares of always-{bench.models[-1]}'s mean cost. "
             "APGR (RouteLLM) and AIQ (RouterBench) are computed on each router's "
-            "out-of-fold sweep of its cost knob, completed with the always-cheapest point "
+            f"{'held-out' if args.test else 'out-of-fold'} sweep of its cost knob, completed with the always-cheapest point "
             "and extended flat to always-GPT-4's cost; CostAwareRouter's sweep does not "
             "depend on its strategy and is shown on the utility row. The random router "
             "spends what the 5% budget router spends (matched on mean model costs); its "

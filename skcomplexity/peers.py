@@ -477,8 +477,11 @@ class WinRateRouter(_EmbeddingRouter):
         return self
 
     def _threshold(self, share):
-        # Strictly above the (1 - share) quantile of the out-of-fold scores: a share of 0
-        # calls the strong model for no training prompt, a share of 1 for all of them.
+        # Strictly above the (1 - share) quantile of the out-of-fold scores. The two ends are
+        # exact on any prompts, not only the training ones: a share of 0 never calls the
+        # strong model, a share of 1 always does.
+        if share <= 0:
+            return np.inf
         if share >= 1:
             return -np.inf
         return float(np.quantile(self.oof_scores_, 1.0 - share))
