@@ -73,6 +73,7 @@ class SingleModelRouter(BaseRouter):
         return self
 
     def predict_index(self, X):
+        """Position in ``models`` of the chosen model, the same for every prompt."""
         check_is_fitted(self, "index_")
         return np.full(_num_samples(self._validate_X(X, reset=False)), self.index_, dtype=int)
 
@@ -139,6 +140,7 @@ class RandomRouter(BaseRouter):
         return self
 
     def predict_index(self, X):
+        """Positions in ``models`` drawn at random with ``probabilities_``."""
         check_is_fitted(self, "probabilities_")
         n = _num_samples(self._validate_X(X, reset=False))
         rng = check_random_state(self.random_state)
@@ -175,6 +177,7 @@ class OracleRouter(BaseRouter):
         return self
 
     def predict_index(self, X, Y=None):
+        """Position of the cheapest model whose outcome in ``Y`` reaches the threshold."""
         check_is_fitted(self, "models_")
         if Y is None:
             raise ValueError("OracleRouter needs the outcomes: predict(X, Y=outcomes).")
@@ -185,9 +188,11 @@ class OracleRouter(BaseRouter):
         return np.where(ok.any(axis=1), ok.argmax(axis=1), 0)
 
     def predict(self, X, Y=None):
+        """Name of the cheapest successful model for each prompt (``Y`` is required)."""
         return self.models_[self.predict_index(X, Y)]
 
     def predict_cost(self, X, Y=None):
+        """Cost of the oracle's choice for each prompt (``Y`` is required)."""
         return self.costs_[self.predict_index(X, Y)]
 
     def score(self, X, y, sample_weight=None):
@@ -206,6 +211,7 @@ class MajorityClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def fit(self, X, y):
+        """Record the share of each level in ``y``; the prompts are only checked."""
         check_texts(X)
         y = np.asarray(y)
         if len(y) != _num_samples(X):
@@ -215,10 +221,12 @@ class MajorityClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
+        """The level shares seen in ``fit``, for every prompt."""
         check_is_fitted(self, "classes_")
         return np.tile(self.class_prior_, (len(check_texts(X)), 1))
 
     def predict(self, X):
+        """The most frequent level, for every prompt."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def __sklearn_tags__(self):
@@ -256,6 +264,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator):
         self.max_features = max_features
 
     def fit(self, X, y):
+        """Fit the vocabulary and the logistic regression on prompts and levels."""
         self._validate_params()
         texts = check_texts(X)
         y = np.asarray(y)
@@ -271,10 +280,12 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
+        """Probability of each level (columns: ``classes_``)."""
         check_is_fitted(self, "classifier_")
         return self.classifier_.predict_proba(self.vectorizer_.transform(check_texts(X)))
 
     def predict(self, X):
+        """The most probable level of each prompt."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def __sklearn_tags__(self):

@@ -159,7 +159,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        embeddings : ndarray of shape (n_samples, n_features_out_), dtype float32
+        embeddings : ndarray of shape (n_samples, ``n_features_out_``), dtype float32
         """
         check_is_fitted(self, "model_name_")
         texts = check_texts(X)
@@ -188,6 +188,17 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         )
 
     def get_feature_names_out(self, input_features=None):
+        """Names of the embedding dimensions: ``embedding0``, ``embedding1``, ...
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        names : ndarray of str objects of shape (``n_features_out_``,)
+        """
         check_is_fitted(self, "n_features_out_")
         return np.asarray([f"embedding{i}" for i in range(self.n_features_out_)], dtype=object)
 

@@ -71,7 +71,14 @@ class BackendError(RuntimeError):
 
 
 class BackendTimeoutError(BackendError, TimeoutError):
-    """The last attempt timed out (also a :class:`TimeoutError`)."""
+    """The last attempt timed out (also a :class:`TimeoutError`).
+
+    Examples
+    --------
+    >>> err = BackendTimeoutError("no answer within 5 s", model="m", attempts=3)
+    >>> isinstance(err, TimeoutError), str(err)
+    (True, "no answer within 5 s [model='m', attempts=3]")
+    """
 
 
 class Backend(ABC):
@@ -90,6 +97,19 @@ class Backend(ABC):
         Stable identity of the backend, such as ``"llama:smollm2-135m"`` or
         ``"openai:gpt-4o@http://127.0.0.1:8000/v1"``; :func:`make_backend` accepts it back.
         Used as a column name and as part of cache keys.
+
+    Examples
+    --------
+    A backend of one's own, say a rule-based coder to label against, needs three things:
+
+    >>> class Constant(Backend):
+    ...     name = "constant:zero"
+    ...     def generate(self, messages, *, temperature=0.8, max_tokens=512, seed=None):
+    ...         return self._completion("def f():\n    return 0\n", 10, 8)
+    ...     def cache_params(self):
+    ...         return {"answer": "zero"}
+    >>> Constant(price_per_1k=1.0).generate([{"role": "user", "content": "f"}]).cost
+    0.018
     """
 
     name: str
