@@ -105,7 +105,7 @@ class Backend(ABC):
     >>> class Constant(Backend):
     ...     name = "constant:zero"
     ...     def generate(self, messages, *, temperature=0.8, max_tokens=512, seed=None):
-    ...         return self._completion("def f():\n    return 0\n", 10, 8)
+    ...         return self._completion("def f(): return 0", 10, 8)
     ...     def cache_params(self):
     ...         return {"answer": "zero"}
     >>> Constant(price_per_1k=1.0).generate([{"role": "user", "content": "f"}]).cost
