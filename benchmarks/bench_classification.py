@@ -319,8 +319,9 @@ def plot_confusions(all_results, all_levels, path):
     from sklearn.metrics import confusion_matrix
 
     sets = list(all_results)
-    names = [n for n in next(iter(all_results.values())) if "status" not in all_results[sets[0]][n]]
-    fig, axes = plt.subplots(len(sets), len(names), figsize=(2.9 * len(names), 3.1 * len(sets)),
+    names = [n for n in all_results[sets[0]]
+             if any("status" not in all_results[s].get(n, {"status": ""}) for s in sets)]
+    fig, axes = plt.subplots(len(sets), len(names), figsize=(2.9 * len(names), 3.4 * len(sets)),
                              squeeze=False)
     for r, s in enumerate(sets):
         y = all_levels[s]
@@ -330,6 +331,7 @@ def plot_confusions(all_results, all_levels, path):
             res = all_results[s].get(name)
             if res is None or "status" in res:
                 ax.axis("off")
+                ax.set_title(f"{name.split(' (')[0]}\n{s}: not run", fontsize=7)
                 continue
             m = res["mask"]
             cm = confusion_matrix(y[m], res["pred"][m], labels=labels).astype(float)
