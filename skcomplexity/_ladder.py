@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._validation import check_costs, check_models, check_texts, is_text_input
 from .labels import check_outcomes

@@ -6,10 +6,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
-from ._validation import check_texts, is_text_input
-from .embedding import SentenceEmbedder
+from .embedding import PromptFeaturesMixin
 
 __all__ = ["ComplexityClassifier", "default_head"]
 
@@ -54,7 +53,7 @@ def _head_has(attr):
     return check
 
 
-class ComplexityClassifier(ClassifierMixin, BaseEstimator):
+class ComplexityClassifier(PromptFeaturesMixin, ClassifierMixin, BaseEstimator):
     """Embeddings + a classifier head: prompt in, complexity level out.
 
     Text input (a list, array or pandas Series of prompts) goes through ``embedder``; a
@@ -96,6 +95,9 @@ class ComplexityClassifier(ClassifierMixin, BaseEstimator):
     array([1])
     """
 
+    # LightGBM and most linear heads take sparse features (TF-IDF, one-hot) as they are.
+    _accept_sparse = ["csr", "csc"]
+
     _parameter_constraints = {
         "embedder": [HasMethods(["fit", "transform"]), None],
         "classifier": [HasMethods(["fit", "predict"]), None],
@@ -106,27 +108,6 @@ class ComplexityClassifier(ClassifierMixin, BaseEstimator):
         self.embedder = embedder
         self.classifier = classifier
         self.random_state = random_state
-
-    def _features(self, X, *, fit):
-        if fit:
-            if is_text_input(X):
-                texts = check_texts(X)
-                embedder = SentenceEmbedder() if self.embedder is None else self.embedder
-                self.embedder_ = clone(embedder).fit(texts)
-                if hasattr(self, "n_features_in_"):
-                    del self.n_features_in_
-                return self.embedder_.transform(texts)
-            self.embedder_ = None
-            return validate_data(self, X, reset=True, accept_sparse=["csr", "csc"])
-        check_is_fitted(self, "classifier_")
-        if self.embedder_ is not None:
-            if not is_text_input(X):
-                raise ValueError(
-                    "This ComplexityClassifier was fitted on prompts; pass prompts (strings), "
-                    "not a numeric matrix."
-                )
-            return self.embedder_.transform(check_texts(X))
-        return validate_data(self, X, reset=False, accept_sparse=["csr", "csc"])
 
     def fit(self, X, y):
         """Fit the embedder (on text input) and the head.
@@ -147,7 +128,7 @@ class ComplexityClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "ComplexityClassifier requires y to be passed, but the target y is None."
             )
-        Z = self._features(X, fit=True)
+        Z = self._fit_features(X)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -167,17 +148,17 @@ class ComplexityClassifier(ClassifierMixin, BaseEstimator):
 
     def transform_embeddings(self, X):
         """Return the features the head sees (embeddings for prompts, X itself otherwise)."""
-        return self._features(X, fit=False)
+        return self._features(X)
 
     def predict(self, X):
         """Predict the complexity level of each prompt."""
-        Z = self._features(X, fit=False)
+        Z = self._features(X)
         return self.classifier_.predict(Z)
 
     @available_if(_head_has("predict_proba"))
     def predict_proba(self, X):
         """Probability of each level, columns in the order of ``classes_``."""
-        Z = self._features(X, fit=False)
+        Z = self._features(X)
         return self.classifier_.predict_proba(Z)
 
     def __sklearn_tags__(self):

@@ -8,14 +8,14 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._resources import offline_env, resolve_encoder
-from ._validation import check_texts
+from ._validation import check_texts, is_text_input
 
-__all__ = ["SentenceEmbedder"]
+__all__ = ["SentenceEmbedder", "PromptFeaturesMixin"]
 
 # Loaded models are shared between clones: cross-validation and grid search clone the embedder
 # once per fold and candidate, and reloading a transformer each time would dominate the run.
@@ -208,3 +208,38 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = True
         return tags
+
+
+class PromptFeaturesMixin:
+    """For estimators that take prompts or a numeric matrix of precomputed embeddings.
+
+    Prompts go through a clone of the estimator's ``embedder`` parameter (None means
+    :class:`SentenceEmbedder`), fitted in :meth:`_fit_features` and kept as ``embedder_``;
+    a numeric matrix is validated as scikit-learn validates features (``n_features_in_``),
+    and ``embedder_`` is None. The fitted estimator then accepts only the kind of input it
+    was fitted on.
+    """
+
+    _accept_sparse = False
+
+    def _fit_features(self, X):
+        if is_text_input(X):
+            texts = check_texts(X)
+            embedder = SentenceEmbedder() if self.embedder is None else self.embedder
+            self.embedder_ = clone(embedder).fit(texts)
+            if hasattr(self, "n_features_in_"):
+                del self.n_features_in_
+            return self.embedder_.transform(texts)
+        self.embedder_ = None
+        return validate_data(self, X, reset=True, accept_sparse=self._accept_sparse)
+
+    def _features(self, X):
+        check_is_fitted(self)
+        if self.embedder_ is None:
+            return validate_data(self, X, reset=False, accept_sparse=self._accept_sparse)
+        if not is_text_input(X):
+            raise ValueError(
+                f"This {type(self).__name__} was fitted on prompts; pass prompts (strings), "
+                "not a numeric matrix."
+            )
+        return self.embedder_.transform(check_texts(X))

@@ -31,11 +31,10 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._ladder import BaseRouter
-from ._validation import check_texts, is_text_input
-from .embedding import SentenceEmbedder
+from .embedding import PromptFeaturesMixin
 from .labels import check_outcomes
 from .router import _CALIBRATION_WEIGHTS, route_by_utility
 
@@ -45,37 +44,17 @@ __all__ = ["KNNRouter", "MLPRouter", "WinRateRouter"]
 _STRONG_SHARES = np.linspace(0.0, 1.0, 41)
 
 
-class _EmbeddingRouter(BaseRouter):
+class _EmbeddingRouter(PromptFeaturesMixin, BaseRouter):
     """Shared plumbing: ladder checks, prompt embedding, outcome validation."""
 
-    def _fit_features(self, X, Y):
+    def _fit_features_and_outcomes(self, X, Y):
         self._validate_params()
         self._check_ladder()
-        if is_text_input(X):
-            texts = check_texts(X)
-            embedder = SentenceEmbedder() if self.embedder is None else self.embedder
-            self.embedder_ = clone(embedder).fit(texts)
-            if hasattr(self, "n_features_in_"):
-                del self.n_features_in_
-            Z = self.embedder_.transform(texts)
-        else:
-            self.embedder_ = None
-            Z = validate_data(self, X, reset=True)
+        Z = self._fit_features(X)
         outcomes = check_outcomes(Y, n_models=len(self.models_), name="Y")
         if outcomes.shape[0] != Z.shape[0]:
             raise ValueError(f"X has {Z.shape[0]} prompts but Y has {outcomes.shape[0]} rows.")
         return Z, outcomes
-
-    def _features(self, X):
-        check_is_fitted(self, "models_")
-        if self.embedder_ is not None:
-            if not is_text_input(X):
-                raise ValueError(
-                    f"This {type(self).__name__} was fitted on prompts; pass prompts, "
-                    "not a numeric matrix."
-                )
-            return self.embedder_.transform(check_texts(X))
-        return validate_data(self, X, reset=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -195,7 +174,7 @@ class KNNRouter(_UtilityRouter):
         -------
         self : KNNRouter
         """
-        Z, outcomes = self._fit_features(X, Y)
+        Z, outcomes = self._fit_features_and_outcomes(X, Y)
         # With fewer prompts than neighbours, average them all rather than fail.
         k = min(self.n_neighbors, Z.shape[0])
         self.neighbors_ = KNeighborsRegressor(
@@ -292,7 +271,7 @@ class MLPRouter(_UtilityRouter):
         -------
         self : MLPRouter
         """
-        Z, outcomes = self._fit_features(X, Y)
+        Z, outcomes = self._fit_features_and_outcomes(X, Y)
         kwargs = dict(
             hidden_layer_sizes=tuple(self.hidden_layer_sizes),
             alpha=self.alpha,
@@ -443,7 +422,7 @@ class WinRateRouter(_EmbeddingRouter):
         -------
         self : WinRateRouter
         """
-        Z, outcomes = self._fit_features(X, Y)
+        Z, outcomes = self._fit_features_and_outcomes(X, Y)
         self.weak_index_, self.strong_index_ = 0, len(self.models_) - 1
         ok = outcomes >= self.success_threshold
         weak_fails = ~ok[:, self.weak_index_]

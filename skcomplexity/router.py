@@ -191,7 +191,11 @@ class CostAwareRouter(BaseRouter):
             levels = cheapest_capable_levels(outcomes, threshold=self.success_threshold)
             return levels, outcomes, True
         if Y.ndim != 1:
-            raise ValueError(f"Y must be levels (1-D) or outcomes (n_samples, n_models), got shape {Y.shape}.")
+            raise ValueError(
+                f"Y must be levels (1-D) or outcomes (n_samples, n_models), got shape {Y.shape}."
+            )
+        if np.iscomplexobj(Y):
+            raise ValueError("Complex data not supported as complexity levels.")
         if Y.dtype.kind == "f" and np.isnan(Y).any():
             raise ValueError("Y holds NaN; every prompt needs a complexity level.")
         return Y, None, False
