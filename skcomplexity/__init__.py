@@ -24,6 +24,7 @@ _EXPORTS = {
     "OracleRouter": "baselines",
     "MajorityClassifier": "baselines",
     "TfidfClassifier": "baselines",
+    "FineTunedClassifier": "finetune",
     "KNNRouter": "peers",
     "MLPRouter": "peers",
     "WinRateRouter": "peers",
