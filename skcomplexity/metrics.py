@@ -86,7 +86,7 @@ def mean_cost(costs, routes, *, models=None):
     Examples
     --------
     >>> mean_cost([1, 10, 100], [0, 0, 2, 1])
-    27.75
+    28.0
     """
     return float(_route_costs(costs, routes, models).mean())
 
@@ -97,7 +97,7 @@ def total_cost(costs, routes, *, models=None):
     Examples
     --------
     >>> total_cost([1, 10, 100], [0, 0, 2, 1])
-    111.0
+    112.0
     """
     return float(_route_costs(costs, routes, models).sum())
 
