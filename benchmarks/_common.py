@@ -1,7 +1,8 @@
-"""Helpers shared by ``bench_classification.py`` and ``bench_speed.py``.
+"""Helpers shared by ``bench_classification.py``, ``bench_finetune.py`` and ``bench_speed.py``.
 
-Not part of the package: data loading for the benchmarks, a machine description for the
-tables' headers, and a Markdown table writer.
+Not part of the package: data loading for the benchmarks, the cross-validation loop that scores
+complexity classifiers, a machine description for the tables' headers, and a Markdown table
+writer.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,6 +43,45 @@ def routerdc_ladder(home=None, text="prompts"):
     order = np.argsort(outcomes.mean(axis=0), kind="stable")
     models = [bunch.models[i] for i in order]
     return list(getattr(bunch, text)), outcomes[:, order], models
+
+
+def level_metrics(y, pred):
+    """Accuracy, macro-F1 and within-one accuracy (|pred - true| <= 1) of ordered levels."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    y, pred = np.asarray(y), np.asarray(pred)
+    return {"accuracy": accuracy_score(y, pred),
+            "macro_f1": f1_score(y, pred, average="macro", zero_division=0),
+            "within_one": float(np.mean(np.abs(pred - y) <= 1))}
+
+
+def cross_validate_levels(models, X, levels, splits, log=print):
+    """Fit a clone of each model on every training fold and predict its test fold.
+
+    Returns ``{name: {"folds": rows, "pred": out_of_fold_levels}}``; each row holds the fold's
+    :func:`level_metrics`, ``fit`` (seconds), ``pred_ms`` (per prompt) and ``epochs_run``
+    (``n_iter_`` of the fitted model, when it has one).
+    """
+    from sklearn.base import clone
+
+    results = {}
+    for name, estimator in models.items():
+        pred = np.empty_like(levels)
+        rows = []
+        for k, (train, test) in enumerate(splits):
+            start = time.perf_counter()
+            fitted = clone(estimator).fit(X[train], levels[train])
+            fit_s = time.perf_counter() - start
+            start = time.perf_counter()
+            pred[test] = fitted.predict(X[test])
+            pred_s = time.perf_counter() - start
+            rows.append({**level_metrics(levels[test], pred[test]), "fit": fit_s,
+                         "pred_ms": 1000 * pred_s / len(test),
+                         "epochs_run": getattr(fitted, "n_iter_", None)})
+            log(f"  {name} fold {k + 1}/{len(splits)}: accuracy {rows[-1]['accuracy']:.3f}, "
+                f"fit {fit_s:.1f} s")
+        results[name] = {"folds": rows, "pred": pred}
+    return results
 
 
 def machine():

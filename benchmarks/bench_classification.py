@@ -62,7 +62,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, data_home, machine, md_table, routerdc_ladder, versions  # noqa: E402
+from _common import (  # noqa: E402
+    RESULTS, cross_validate_levels, data_home, level_metrics, machine, md_table,
+    routerdc_ladder, versions)
 
 RATING_INSTRUCTION = (
     "Rate how hard this programming task is for a language model from 1 (easy) to 5 "
@@ -218,16 +220,7 @@ def make_models(args):
     return models
 
 
-def _metrics(y, p):
-    from sklearn.metrics import accuracy_score, f1_score
-
-    return {"accuracy": accuracy_score(y, p),
-            "macro_f1": f1_score(y, p, average="macro", zero_division=0),
-            "within_one": float(np.mean(np.abs(np.asarray(p) - np.asarray(y)) <= 1))}
-
-
 def evaluate_set(texts, levels, models, args, raters, log):
-    from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
 
     X = np.array(texts, dtype=object)
@@ -239,26 +232,11 @@ def evaluate_set(texts, levels, models, args, raters, log):
         log(f"  smallest level has {min_count} tasks: using {max(2, min_count)} folds")
         folds = max(2, min_count)
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=args.seed).split(X, levels))
-    out = {}
-    for name, est in models.items():
-        if isinstance(est, str):
-            out[name] = {"status": est}
-            continue
-        pred = np.empty_like(levels)
-        rows = []
-        for k, (tr, te) in enumerate(splits):
-            t0 = time.perf_counter()
-            fitted = clone(est).fit(X[tr], levels[tr])
-            fit_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            pred[te] = fitted.predict(X[te])
-            pred_s = time.perf_counter() - t0
-            rows.append({**_metrics(levels[te], pred[te]), "fit": fit_s,
-                         "pred_ms": 1000 * pred_s / len(te)})
-            log(f"  {name} fold {k + 1}/{folds}: acc {rows[-1]['accuracy']:.3f} "
-                f"fit {fit_s:.1f}s")
-        out[name] = {"folds": rows, "pred": pred, "mask": np.ones(len(levels), bool),
-                     "n": len(levels)}
+    out = {name: {"status": est} for name, est in models.items() if isinstance(est, str)}
+    fitted = {name: est for name, est in models.items() if not isinstance(est, str)}
+    for name, res in cross_validate_levels(fitted, X, levels, splits, log).items():
+        out[name] = {**res, "mask": np.ones(len(levels), bool), "n": len(levels)}
+    out = {name: out[name] for name in models}  # keep the table's row order
     lo, hi = int(levels.min()), int(levels.max())
     for name, rater in raters.items():
         rng = np.random.default_rng(args.seed)
@@ -280,7 +258,7 @@ def evaluate_set(texts, levels, models, args, raters, log):
                 continue
             majority = np.bincount(levels[tr]).argmax()
             pred[te] = [rating_to_level(r, lo, hi) if r else majority for r in ratings[te]]
-            rows.append({**_metrics(levels[te], pred[te]), "fit": 0.0, "pred_ms": np.nan})
+            rows.append({**level_metrics(levels[te], pred[te]), "fit": 0.0, "pred_ms": np.nan})
         new_calls = rater.calls - calls0
         ms = 1000 * (rater.seconds - secs0) / new_calls if new_calls else np.nan
         for r in rows:

@@ -29,42 +29,29 @@ Writes ``benchmarks/results/finetune.md`` and ``benchmarks/results/finetune_conf
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import StratifiedKFold
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, cross_validate_levels, routerdc_ladder  # noqa: E402
 
 
 def load_levels(data_home, text="prompts"):
     """Return (texts, levels, ladder) from RouterDC's 7-model MBPP table."""
     from skcomplexity.labels import cheapest_capable_levels
 
-    try:
-        from skcomplexity.datasets import load_routerdc
-
-        bunch = load_routerdc(data_home=data_home)
-        texts, outcomes, models = getattr(bunch, text), bunch.outcomes, list(bunch.models)
-    except ImportError:  # the loader is not there: read RouterDC's JSON directly
-        with open(Path(data_home) / "routerdc" / "mbpp_7models.json", encoding="utf-8") as f:
-            records = json.load(f)
-        models = list(records[0]["scores"])
-        texts = [r["question"].strip().strip('"').strip() for r in records]
-        outcomes = np.array([[r["scores"][m] for m in models] for r in records], dtype=float)
-    # No prices: weakest (lowest mean pass rate) first stands in for cheapest first.
-    order = np.argsort(outcomes.mean(axis=0), kind="stable")
-    ladder = [(models[i], float(outcomes[:, i].mean())) for i in order]
-    levels = cheapest_capable_levels(outcomes[:, order], threshold=0.5)
-    return list(texts), levels, ladder
+    texts, outcomes, models = routerdc_ladder(data_home, text=text)
+    ladder = [(m, float(outcomes[:, i].mean())) for i, m in enumerate(models)]
+    return texts, cheapest_capable_levels(outcomes, threshold=0.5), ladder
 
 
 def make_models(args):
@@ -115,30 +102,8 @@ def make_models(args):
 
 def evaluate(models, texts, levels, folds, seed, log):
     X = np.array(texts, dtype=object)
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    splits = list(cv.split(X, levels))
-    results = {}
-    for name, estimator in models.items():
-        pred = np.empty_like(levels)
-        rows = []
-        for k, (train, test) in enumerate(splits):
-            start = time.perf_counter()
-            fitted = clone(estimator).fit(X[train], levels[train])
-            fit_time = time.perf_counter() - start
-            pred[test] = fitted.predict(X[test])
-            acc = accuracy_score(levels[test], pred[test])
-            rows.append(
-                {
-                    "accuracy": acc,
-                    "macro_f1": f1_score(levels[test], pred[test], average="macro"),
-                    "within_one": float(np.mean(np.abs(pred[test] - levels[test]) <= 1)),
-                    "fit_time": fit_time,
-                    "epochs_run": getattr(fitted, "n_iter_", None),
-                }
-            )
-            log(f"  {name} fold {k + 1}/{folds}: accuracy {acc:.3f}, fit {fit_time:.1f} s")
-        results[name] = {"folds": rows, "oof_pred": pred}
-    return results
+    splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(X, levels))
+    return cross_validate_levels(models, X, levels, splits, log)
 
 
 def summarise(results):
@@ -151,7 +116,7 @@ def summarise(results):
         for key in ("accuracy", "macro_f1", "within_one"):
             vals = np.array([r[key] for r in res["folds"]])
             cols.append(f"{vals.mean():.3f} ± {vals.std():.3f}")
-        fit = np.mean([r["fit_time"] for r in res["folds"]])
+        fit = np.mean([r["fit"] for r in res["folds"]])
         lines.append(f"| {name} | " + " | ".join(cols) + f" | {fit:.1f} |")
     return "\n".join(lines)
 
@@ -166,7 +131,7 @@ def plot_confusions(results, levels, path):
     labels = np.unique(levels)
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 4.2), squeeze=False)
     for ax, name in zip(axes[0], names):
-        cm = confusion_matrix(levels, results[name]["oof_pred"], labels=labels)
+        cm = confusion_matrix(levels, results[name]["pred"], labels=labels)
         ax.imshow(cm, cmap="Blues")
         for i in range(len(labels)):
             for j in range(len(labels)):
